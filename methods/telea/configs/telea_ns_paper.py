@@ -1,0 +1,2 @@
+_base_ = ["telea_paper.py"]
+model = dict(algorithm="ns")

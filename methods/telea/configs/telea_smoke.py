@@ -1,0 +1,1 @@
+_base_ = ["telea_paper.py"]
