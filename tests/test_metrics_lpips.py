@@ -76,8 +76,10 @@ def test_hub_cache_file_is_picked_up_and_loaded(offline):
     path.parent.mkdir(parents=True)
     torch.save(features, path)
     metric = LPIPSMetric(net="alex")
+    before = metric.describe()
     metric.process(*_batch())
     values = metric.compute_metrics(metric.results)
+    assert metric.describe() == before
     assert values["lpips"] is not None and values["lpips"] > 0, metric.reasons
     d = metric.describe()
     assert d["weights"] == str(path) and d["weights_source"] == "torch hub cache"

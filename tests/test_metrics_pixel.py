@@ -174,3 +174,22 @@ def test_metric_class_streams_batches(photos):
     assert raw_metric.compute_metrics(raw_metric.results)["psnr"] < values["psnr"] - 3
     with pytest.raises(KeyError):
         PixelMetric(protocol="nope")
+
+
+def test_batched_code_path_equals_per_plane_path(photos, monkeypatch):
+    """GPUs run the whole batch at once; the CPU goes plane by plane. Both must give the same numbers."""
+    from bench.metrics import pixel
+
+    for protocol in ("paper", "edgeconnect", "hole"):
+        per_plane = _ours(photos, protocol)
+        monkeypatch.setattr(pixel, "CPU_PER_PLANE", False)
+        batched = _ours(photos, protocol)
+        monkeypatch.setattr(pixel, "CPU_PER_PLANE", True)
+        for name in per_plane:
+            np.testing.assert_allclose(batched[name], per_plane[name], rtol=1e-12, atol=1e-12)
+    a = torch.rand(2, 3, 40, 40)
+    monkeypatch.setattr(pixel, "CPU_PER_PLANE", False)
+    full = pixel.ssim_map(a, a.flip(-1), 1.0)
+    monkeypatch.setattr(pixel, "CPU_PER_PLANE", True)
+    assert torch.allclose(full, pixel.ssim_map(a, a.flip(-1), 1.0), rtol=0, atol=1e-14)
+    assert torch.get_num_threads() >= 1

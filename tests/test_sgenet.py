@@ -136,8 +136,11 @@ def test_generator_confidences_in_unit_interval_and_override_changes_output():
     prev = F.interpolate(torch.softmax(a["segs"][0], 1), size=(8, 8), mode="nearest")
     assert torch.allclose(a["guides"][0], prev)
     assert torch.allclose(b["guides"][0], torch.softmax(b["reinfer_segs"][0], 1))
-    preds = model(data["img"], data["mask"], seg=data["seg"], meta=data["meta"], mode="predict")
+    preds = model(data["img"], data["mask"], seg=data["seg"], meta=data["meta"], mode="predict",
+                  return_attention=True)
     assert preds[0]["seg_logits"].shape == (8, 64, 64)
+    conf = preds[0]["attention"]["sge_confidence"]
+    assert conf.shape == (64, 64) and conf.min() >= 0 and conf.max() <= 1
 
 
 def test_confidence_targets():

@@ -119,8 +119,9 @@ def test_train_step_with_vgg_loss_random_weights():
     from methods.common.perceptual import PerceptualLoss
 
     torch.manual_seed(0)
-    model, optim = _build()
-    model.vgg_loss = PerceptualLoss(VGG_LAYER_WEIGHTS, pretrained=False, input_range=(-1.0, 1.0), imagenet_norm=True)
+    model, optim = _build(use_vgg_losses=True)   # building never needs the VGG file (built on first use)
+    model.__dict__["_vgg_loss"] = PerceptualLoss(VGG_LAYER_WEIGHTS, pretrained=False, input_range=(-1.0, 1.0),
+                                                 imagenet_norm=True)
     logs = model.train_step(_batch(b=1), optim)
     assert torch.isfinite(logs["g.loss_vgg"]) and logs["g.loss_vgg"] > 0
     assert not any(k.startswith("vgg") for k in model.state_dict())
@@ -130,7 +131,7 @@ def test_train_step_with_vgg_loss_random_weights():
 @pytest.mark.parametrize("k", [8, 20])
 def test_paper_size_builds_and_runs(k):
     cfg = _cfg("paper")
-    model = MODELS.build(dict(cfg.model.to_dict(), num_classes=k, use_vgg_losses=False)).eval()
+    model = MODELS.build(dict(cfg.model.to_dict(), num_classes=k)).eval()  # use_vgg_losses=True: no VGG file needed
     counts = {n: sum(p.numel() for p in getattr(model, n).parameters()) for n in ("generator", "disc", "disc_seg")}
     print(f"\nSPG-Net paper size, k={k}: " + ", ".join(f"{n} {c:,}" for n, c in counts.items()))
     assert 50e6 < counts["generator"] < 120e6

@@ -1,7 +1,7 @@
 """Per-image metrics binned by hole ratio, as LaMa's evaluator does (10 bins of 10 %, ``np.linspace(0, 1, 11)``)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ def hole_ratio_bins(per_image: pd.DataFrame, columns: Sequence[str], edges=None,
     out = {}
     for b in range(len(edges) - 1):
         rows = per_image[idx == b]
-        entry = {"range": [float(edges[b]), float(edges[b + 1])], "n": int(len(rows)), "mean": {}, "std": {}}
+        entry = {"range": [float(edges[b]), float(edges[b + 1])], "n": len(rows), "mean": {}, "std": {}}
         for col in columns:
             vals = rows[col].to_numpy(dtype=np.float64)
             vals = vals[~np.isnan(vals)]

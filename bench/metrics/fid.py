@@ -15,9 +15,14 @@ Dataset values:
   matrix), which is faster and more accurate than the eigenvalues of the 2048×2048 product
   (torch-fidelity's ``fid_statistics_to_metric``, used when N ≥ 2048 and by :func:`frechet_distance`).
   FID is biased at small N (EVAL.md §1.2; TTUR recommends N ≥ 10,000): compare methods at equal N only.
-* ``kid``, ``kid_std`` — torch-fidelity's ``kid_features_to_metric`` (polynomial kernel degree 3, γ = 1/d,
+* ``kid_mean``, ``kid_std`` — torch-fidelity's ``kid_features_to_metric`` (polynomial kernel degree 3, γ = 1/d,
   coef 1, unbiased MMD², 100 subsets, subset size min(1000, N), seed 2020).
 * ``n_fid`` — N, the number of image pairs.
+
+KID's unbiased MMD² estimator assumes independent samples; outputs and their own ground truths are paired and
+nearly identical outside the hole, so at small N KID is biased low and can be negative (for identical sets the
+cross term keeps the self-similarities: about −(2/N)·(mean self-kernel − mean cross-kernel); −0.11 measured for
+6 identical images). Compare KID at equal N.
 """
 from __future__ import annotations
 
@@ -156,11 +161,11 @@ class FIDKIDMetric(InpaintMetric):
         seed (int): KID subset sampling seed (torch-fidelity's default 2020).
         source (str): ``composite`` (default) or ``raw``.
 
-    Values: ``fid``, ``kid``, ``kid_std``, ``n_fid``. Each result keeps ``inception_fake`` and
+    Values: ``fid``, ``kid_mean``, ``kid_std``, ``n_fid``. Each result keeps ``inception_fake`` and
     ``inception_real`` (float32 numpy, 2048). Missing weights: values None, reason in ``self.reasons``.
     """
 
-    names = ("fid", "kid", "kid_std", "n_fid")
+    names = ("fid", "kid_mean", "kid_std", "n_fid")
     default_prefix = "fid"
 
     def __init__(self, fid_weights: str | None = None, allow_download: bool = True, kid_subsets: int = 100,
@@ -191,7 +196,14 @@ class FIDKIDMetric(InpaintMetric):
                 self.results.append(self._entry(meta, fid_missing=res.reason))
             return
         pred = self._stack(data_samples, self.source)
-        model = get_inception(res.found, pred.device)
+        try:
+            model = get_inception(res.found, pred.device)
+        except Exception as exc:   # noqa: BLE001 - a wrong file becomes the reason, not a crash
+            res.found, res.reason = None, (f"could not load Inception weights from {res.found}: "
+                                           f"{type(exc).__name__}: {exc}")
+            for meta in metas:
+                self.results.append(self._entry(meta, fid_missing=res.reason))
+            return
         fake_u8 = to_uint8(pred)
         real_u8 = to_uint8(data_batch["img"].to(pred.device))
         # an output identical to its ground truth (e.g. an empty hole) needs no second forward pass
@@ -219,18 +231,19 @@ class FIDKIDMetric(InpaintMetric):
         elif len(have) < 2:
             reason = f"FID/KID need at least 2 images, got {len(have)}"
         if reason:
-            for name in ("fid", "kid", "kid_std"):
+            for name in ("fid", "kid_mean", "kid_std"):
                 self.reasons[name] = reason
             return out
         fake = np.stack([r["inception_fake"] for r in have])
         real = np.stack([r["inception_real"] for r in have])
         out["fid"] = fid_from_features(fake, real)
-        out["kid"], out["kid_std"] = kid_from_features(fake, real, self.kid_subsets, self.kid_subset_size, self.seed)
+        out["kid_mean"], out["kid_std"] = kid_from_features(fake, real, self.kid_subsets, self.kid_subset_size,
+                                                            self.seed)
         return out
 
     def describe(self) -> dict:
         d = super().describe()
-        res = self._resolution or W.resolve_fid_weights(self.fid_weights, allow_download=False, convert=False)
+        res = self.resolve()   # resolves (converts/downloads) now, so describe() is the same before and after
         d.update(backbone="InceptionV3 TF-2015-12-05 pool3 (2048-d), torch-fidelity 0.4.0 FeatureExtractorInceptionV3",
                  weights=res.found, weights_source=res.source, source=self.source,
                  input="uint8 round(clip((x+1)*127.5)), TF1 bilinear resize to 299 inside the extractor",

@@ -169,7 +169,7 @@ class LPIPSMetric(InpaintMetric):
             d.update(backbone=f"{backbone} RANDOM trunk (seed {self.seed}) - NOT LPIPS, plumbing test only",
                      weights=None)
         else:
-            res = self._resolution or W.resolve_lpips_backbone(self.net, self.backbone_weights, allow_download=False)
+            res = self.resolve()   # resolves now, so describe() is the same before and after the first batch
             d.update(backbone=f"{backbone} (torchvision ImageNet)", weights=res.found, weights_source=res.source)
         d.update(net=self.net, version="0.1", package="lpips 0.1.4", linear_weights=str(W.lpips_linear_file(self.net)),
                  source=self.source, input="uint8-quantised images mapped to [-1, 1]")

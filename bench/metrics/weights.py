@@ -140,8 +140,8 @@ def _sha1(path: Path) -> str:
 
 
 def inception_template() -> dict:
-    """torch-fidelity's ``FeatureExtractorInceptionV3`` state-dict keys and shapes (zeros), in module order."""
-    from .fid import new_inception_module   # lazy: torch-fidelity imports slowly
+    """torch-fidelity's ``FeatureExtractorInceptionV3`` state-dict keys and shapes (untrained values), in module order."""
+    from .fid import new_inception_module  # lazy: torch-fidelity imports slowly
 
     return new_inception_module().state_dict()
 

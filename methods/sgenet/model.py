@@ -72,14 +72,20 @@ class SGENetInpaintor(GANInpaintor):
         self._warned_no_seg = False
 
     def generate(self, img, mask, seg=None, return_attention: bool = False, confidence_override=None):
-        """``seg`` is not used (SGE-Net predicts its own semantics); ``return_attention`` adds nothing."""
+        """``seg`` is not used (SGE-Net predicts its own semantics). ``return_attention`` adds
+        ``attention=dict(sge_confidence=B×H×W)``: the finest evaluated confidence map C^4, nearest-upsampled to
+        the image (saved with the evaluation samples; no SWAP-style match map)."""
         x = torch.cat([masked_input(img, mask), mask], dim=1)
         out = self.generator(x, mask, confidence_override=confidence_override)
         seg_logits = out["segs"][-1]
         if seg_logits.shape[-2:] != img.shape[-2:]:
             seg_logits = F.interpolate(seg_logits, size=img.shape[-2:], mode="bilinear", align_corners=False)
-        return dict(raw=out["images"][-1], seg_logits=seg_logits, images=out["images"], segs=out["segs"],
-                    confidences=out["confidences"], reinfer_segs=out["reinfer_segs"], guides=out["guides"])
+        res = dict(raw=out["images"][-1], seg_logits=seg_logits, images=out["images"], segs=out["segs"],
+                   confidences=out["confidences"], reinfer_segs=out["reinfer_segs"], guides=out["guides"])
+        if return_attention:
+            conf = F.interpolate(out["confidences"][-1], size=img.shape[-2:], mode="nearest")[:, 0]
+            res["attention"] = dict(sge_confidence=conf)
+        return res
 
     def _has_seg(self, data: dict) -> bool:
         if data.get("seg") is not None:
@@ -108,7 +114,8 @@ class SGENetInpaintor(GANInpaintor):
                 total = 0.0
                 for conf, logits in zip(out["confidences"], out["segs"]):
                     target, valid = confidence_targets(logits.detach(), seg)
-                    bce = F.binary_cross_entropy(conf.clamp(1e-6, 1 - 1e-6), target, reduction="none")
+                    c = conf.float().clamp(1e-6, 1 - 1e-6)   # explicit BCE: also valid under autocast
+                    bce = -(target * torch.log(c) + (1 - target) * torch.log1p(-c))
                     total = total + (bce * valid).sum() / valid.sum().clamp_min(1)
                 losses["loss_conf"] = w["conf"] * total
         return losses

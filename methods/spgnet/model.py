@@ -121,13 +121,8 @@ class SPGNetInpaintor(GANInpaintor):
         self.loss_weights = dict(_DEFAULT_WEIGHTS, **(loss_weights or {}))
         self.gan_loss = MultiScaleGANLoss("hinge")
         self.use_vgg_losses = bool(use_vgg_losses)
-        self.vgg_loss = None
-        if self.use_vgg_losses:
-            from methods.common.perceptual import PerceptualLoss
-
-            self.vgg_loss = PerceptualLoss(VGG_LAYER_WEIGHTS, weights=vgg_weights, download=vgg_download,
-                                           input_range=(-1.0, 1.0), imagenet_norm=True)
-        else:
+        self._vgg_args = dict(weights=vgg_weights, download=vgg_download)
+        if not self.use_vgg_losses:
             print_log("SPG-Net: VGG19 loss (x10) is DISABLED (use_vgg_losses=False); SG-Net trains with L1 + hinge "
                       "GAN + feature matching", logger="current", level=30)
         self._warned_no_seg = False
@@ -156,6 +151,19 @@ class SPGNetInpaintor(GANInpaintor):
         return dict(raw=raw, seg_logits=sp_logits, completed_seg=completed, known_labels=known, known_valid=valid)
 
     # -- training ------------------------------------------------------------------------------------
+    def vgg_loss(self):
+        """The VGG19 loss, built on first use (training only: building the model for evaluation or parameter
+        counts never needs the VGG file) and kept out of the module tree (not in checkpoints, not optimised);
+        ``None`` when ``use_vgg_losses=False``."""
+        if not self.use_vgg_losses:
+            return None
+        if "_vgg_loss" not in self.__dict__:
+            from methods.common.perceptual import PerceptualLoss
+
+            self.__dict__["_vgg_loss"] = PerceptualLoss(VGG_LAYER_WEIGHTS, input_range=(-1.0, 1.0),
+                                                        imagenet_norm=True, **self._vgg_args)
+        return self.__dict__["_vgg_loss"]
+
     def _seg_disc_inputs(self, data, out, completed):
         img, mask, seg = data["img"], data["mask"], data["seg"]
         corrupted = masked_input(img, mask)
@@ -200,6 +208,7 @@ class SPGNetInpaintor(GANInpaintor):
         if self.disc_seg is not None:
             _, fake_in = self._seg_disc_inputs(data, out, out["completed_seg"])
             losses["loss_seg_adv"] = w["seg_adv"] * self.gan_loss.gen_loss(self.disc_seg(fake_in))
-        if self.vgg_loss is not None:
-            losses["loss_vgg"] = w["vgg"] * self.vgg_loss(out["raw"], img)
+        vgg = self.vgg_loss()
+        if vgg is not None:
+            losses["loss_vgg"] = w["vgg"] * vgg(out["raw"], img)
         return losses
