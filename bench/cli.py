@@ -55,6 +55,8 @@ def _run_options(f):
         click.option("--work-dir", type=click.Path(file_okay=False), default=None,
                      help="run folder (default results/<dataset>/<method>[-<variant>]/<preset>-seed<N>-<hash>)"),
         click.option("--cfg-options", multiple=True, metavar="KEY=VALUE", help="override config values"),
+        click.option("--skip-bad", is_flag=True,
+                     help="skip corrupt/mislabelled dataset files (counted and named in metrics.json)"),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -67,8 +69,8 @@ def _run_options(f):
 @click.option("--resume", is_flag=True, help="continue an interrupted run from its last checkpoint / scored images")
 @click.option("--launcher", type=click.Choice(["none", "pytorch", "slurm"]), default="none", show_default=True,
               help="multi-GPU: run under torchrun / srun with --launcher pytorch / slurm")
-def run(method, dataset, variant, preset, seed, data_root, results_root, work_dir, cfg_options, mask_sets, resume,
-        launcher):
+def run(method, dataset, variant, preset, seed, data_root, results_root, work_dir, cfg_options, skip_bad, mask_sets,
+        resume, launcher):
     """Train, then evaluate on each fixed mask set, then write metrics.json.
 
     \b
@@ -77,9 +79,8 @@ def run(method, dataset, variant, preset, seed, data_root, results_root, work_di
       torchrun --nproc_per_node 4 -m bench.cli run -m swap -d outdoor --preset paper --launcher pytorch
     """
     from bench import api
-    from bench.runner import parse_cfg_options
 
-    out = api.run(method, dataset, preset, variant, seed, _split(mask_sets), parse_cfg_options(cfg_options),
+    out = api.run(method, dataset, preset, variant, seed, _split(mask_sets), _options(cfg_options, skip_bad),
                   data_root, results_root, work_dir, resume, launcher)
     if out.document is not None:
         _print_summary(out.document, out.metrics_path)
@@ -89,7 +90,8 @@ def run(method, dataset, variant, preset, seed, data_root, results_root, work_di
 @_run_options
 @click.option("--resume", is_flag=True, help="continue from the last checkpoint")
 @click.option("--launcher", type=click.Choice(["none", "pytorch", "slurm"]), default="none", show_default=True)
-def train(method, dataset, variant, preset, seed, data_root, results_root, work_dir, cfg_options, resume, launcher):
+def train(method, dataset, variant, preset, seed, data_root, results_root, work_dir, cfg_options, skip_bad, resume,
+          launcher):
     """Train only (checkpoints under <run>/checkpoints/).
 
     \b
@@ -97,9 +99,8 @@ def train(method, dataset, variant, preset, seed, data_root, results_root, work_
       bench train --method swap --variant full --dataset toy --preset smoke
     """
     from bench import api
-    from bench.runner import parse_cfg_options
 
-    cfg, run_dir = api.prepare_run(method, dataset, preset, variant, seed, parse_cfg_options(cfg_options),
+    cfg, run_dir = api.prepare_run(method, dataset, preset, variant, seed, _options(cfg_options, skip_bad),
                                    data_root, results_root, work_dir)
     res, wall = api.run_train(cfg, run_dir, launcher, resume)
     click.echo(f"trained {res.iterations} iterations in {wall:.1f}s; checkpoint: {res.checkpoint}")
@@ -113,7 +114,7 @@ def train(method, dataset, variant, preset, seed, data_root, results_root, work_
               help="score a folder of external predictions (see `bench masks export`) instead of a model")
 @click.option("--method-name", default=None, help="name for external predictions in tables")
 @click.option("--masks", "mask_sets", default="center,irregular", show_default=True, help=MASKS_HELP)
-def eval_(method, dataset, variant, preset, seed, data_root, results_root, work_dir, cfg_options, checkpoint,
+def eval_(method, dataset, variant, preset, seed, data_root, results_root, work_dir, cfg_options, skip_bad, checkpoint,
           predictions, method_name, mask_sets):
     """Evaluate a checkpoint on fixed mask sets; an interrupted evaluation continues where it stopped.
 
@@ -122,15 +123,23 @@ def eval_(method, dataset, variant, preset, seed, data_root, results_root, work_
       bench eval --method swap --dataset toy --checkpoint results/toy/swap/.../checkpoints/iter_20.pth
     """
     from bench import api
-    from bench.runner import parse_cfg_options
 
-    cfg, run_dir = api.prepare_run(method, dataset, preset, variant, seed, parse_cfg_options(cfg_options),
+    cfg, run_dir = api.prepare_run(method, dataset, preset, variant, seed, _options(cfg_options, skip_bad),
                                    data_root, results_root, work_dir)
     if checkpoint is None and predictions is None:
         checkpoint = api.find_run_checkpoint(run_dir)
     out = api.run_eval(cfg, run_dir, checkpoint, _split(mask_sets), predictions_dir=predictions,
                        method_name=method_name)
     _print_summary(out.document, out.metrics_path)
+
+
+def _options(cfg_options, skip_bad: bool) -> dict:
+    from bench.runner import parse_cfg_options
+
+    opts = parse_cfg_options(cfg_options)
+    if skip_bad:
+        opts["skip_bad"] = True
+    return opts
 
 
 def _print_summary(doc: dict, path) -> None:

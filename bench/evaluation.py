@@ -162,6 +162,10 @@ def evaluate_mask_set(model, cfg: Config, mask_set, name: str, run_dir: Path, mo
     state_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(state_dir / "state.json", key)
 
+    if predictions_dir is not None:
+        from bench.predictions import check_predictions
+
+        check_predictions(predictions_dir, dataset)
     todo = [b for b in range(num_batches) if b not in done]
     bar = tqdm(total=num_batches, initial=num_batches - len(todo), desc=f"eval {name}", unit="batch",
                disable=not progress, leave=False)

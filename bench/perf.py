@@ -426,22 +426,23 @@ def bench_method(method: str, size: int, s: PerfSettings, device: torch.device, 
         row["train_roofline"] = row["train_flops"] / st["median_s"] / peak_flops if row["train_flops"] else None
     del model, batch
     gc.collect()
-    if s.loop_check and spec.trainable and preset == "paper":
-        row["loop_check"] = method_op_scaling(method, s.dataset, device, extra)
+    if s.loop_check and spec.trainable and preset == "paper" and size >= 128 and row["gen_aten_ops"]:
+        row["loop_check"] = method_op_scaling(method, s.dataset, device, extra, size, row["gen_aten_ops"])
     return row
 
 
-def method_op_scaling(method: str, dataset: str, device: torch.device, extra: dict,
-                      sizes: tuple = (64, 128)) -> dict:
-    """ATen ops of one paper-model forward at two image sizes: equal counts = no loop over pixels or patches."""
-    counts = {}
-    for size in sizes:
-        cfg, _, model = _build(method, dataset, size, device, dict(extra, img_size=size))
-        b = synthetic_batch(1, size, int(cfg.get("num_classes") or 0), device)
-        with torch.no_grad(), counting(flops=False) as c:
-            model.generate(b["img"], b["mask"], b["seg"] if cfg.get("num_classes") else None)
-        counts[str(size)] = c["ops"]
-        del model
+def method_op_scaling(method: str, dataset: str, device: torch.device, extra: dict, size: int,
+                      ops_at_size: int) -> dict:
+    """ATen ops of one paper-model forward at half the image size vs ``ops_at_size`` (counted at ``size``):
+    equal counts = no loop over pixels or patches (a loop would multiply them by up to 4)."""
+    half = size // 2
+    cfg, _, model = _build(method, dataset, half, device, dict(extra, img_size=half))
+    b = synthetic_batch(1, half, int(cfg.get("num_classes") or 0), device)
+    with torch.no_grad(), counting(flops=False) as c:
+        model.generate(b["img"], b["mask"], b["seg"] if cfg.get("num_classes") else None)
+    del model
+    sizes = (half, size)
+    counts = {str(half): c["ops"], str(size): ops_at_size}
     vals = list(counts.values())
     ratio = vals[-1] / vals[0] if vals[0] else None
     pixels = (sizes[-1] / sizes[0]) ** 2
@@ -674,6 +675,15 @@ def evaluate_targets(doc: dict) -> list[dict]:
                     "measured": "; ".join(f"chunk {m['chunk_size']}: {_mib(m['peak_bytes'])} "
                                           f"(estimate {_mib(m['estimate_bytes'])})" for m in mem),
                     "met": all(m["within_estimate"] for m in mem)})
+        lo, hi = mem[0], mem[-1]
+        if hi["chunk_bytes"] > lo["chunk_bytes"] and lo["peak_bytes"] is not None and hi["peak_bytes"] is not None:
+            grown, est = hi["peak_bytes"] - lo["peak_bytes"], hi["chunk_bytes"] - lo["chunk_bytes"]
+            out.append({"target": "SWAP chunk-dependent memory (peak growth from the smallest to the largest chunk) "
+                                  "<= 1.5x the estimated growth of the score tensors",
+                        "measured": f"{_mib(grown)} for {hi['queries_per_chunk'] - lo['queries_per_chunk']} more "
+                                    f"queries per chunk (estimate {_mib(est)}); chunk-independent part "
+                                    f"{_mib(lo['peak_bytes'] - lo['chunk_bytes'])}",
+                        "met": grown <= 1.5 * est})
     checks = []
     if att.get("loop_check"):
         checks.append(("attention", att["loop_check"]["ok"]))

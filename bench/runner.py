@@ -186,7 +186,7 @@ def build_runner_config(cfg: Config, work_dir: Path, launcher: str = "none", res
         default_scope="bench",
         randomness=dict(seed=cfg.seed, deterministic=False),
         launcher=launcher,
-        env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend=cfg.get("dist_backend", "nccl"))),
+        env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend=cfg.get("dist_backend", "nccl"))),  # gloo on CPU
         resume=resume,
         log_level=cfg.get("log_level", "INFO"),
     )
@@ -221,11 +221,27 @@ def train(cfg: Config, run_dir: Path, launcher: str = "none", resume: bool = Fal
         raise RunError(f"{work_dir} already holds checkpoints ({existing.name}); pass --resume to continue that "
                        f"run, or --work-dir to start a new one elsewhere")
     work_dir.mkdir(parents=True, exist_ok=True)
+    _init_cpu_distributed(launcher, cfg)
     runner = Runner.from_cfg(Config(build_runner_config(cfg, work_dir, launcher, resume=existing is not None)))
     with mmengine_safe_globals():
         runner.train()
     final = latest_checkpoint(work_dir)
     return TrainResult(checkpoint=final, iterations=runner.iter, work_dir=work_dir)
+
+
+def _init_cpu_distributed(launcher: str, cfg: Config) -> None:
+    """CPU (gloo) multi-process runs: mmengine's own set-up calls ``torch.cuda.set_device`` and fails without
+    GPUs, so the process group is initialised here, before the Runner (which then skips its own init)."""
+    import torch
+    import torch.distributed as dist
+
+    if launcher == "none" or torch.cuda.is_available() or (dist.is_available() and dist.is_initialized()):
+        return
+    if launcher != "pytorch":
+        raise RunError(f"--launcher {launcher} without GPUs is not supported; on CPUs use torchrun with "
+                       f"--launcher pytorch")
+    cfg.dist_backend = "gloo"
+    dist.init_process_group(backend="gloo")
 
 
 def build_model(cfg: Config, checkpoint: str | Path | None = None, device: str | None = None):

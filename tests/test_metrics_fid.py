@@ -188,3 +188,28 @@ def test_unloadable_weights_file_is_a_reason_not_a_crash(tmp_path, monkeypatch):
                    [dict(raw=x, composite=x) for x in img])
     assert metric.compute_metrics(metric.results)["fid"] is None
     assert "could not load" in metric.reasons["fid"] and "bad.pth" in metric.reasons["fid"]
+
+
+def test_ground_truth_features_are_reused_across_methods_and_mask_sets(offline_home, small_images, monkeypatch):
+    """GT features depend only on the image: a second evaluation of the same images only runs the fakes."""
+    import bench.metrics.fid as fid_mod
+
+    u8, img = small_images
+    n = img.shape[0]
+    metas = [dict(file=f"{i}.png", index=i, hole_ratio=0.25) for i in range(n)]
+    mask = torch.zeros(n, 1, 64, 64)
+    mask[..., 16:48, 16:48] = 1
+    fake = img.clone()
+    fake[..., 16:48, 16:48] = 0.0
+    seen = []
+    real_fn = fid_mod.inception_features
+    monkeypatch.setattr(fid_mod, "inception_features", lambda x, m: (seen.append(len(x)), real_fn(x, m))[1])
+    monkeypatch.setattr(fid_mod, "_REAL_FEATURES", {})
+    first, second = FIDKIDMetric(allow_download=False), FIDKIDMetric(allow_download=False)
+    preds = [dict(raw=x, composite=x, meta=m) for x, m in zip(fake, metas)]
+    first.process(dict(img=img, mask=mask, meta=metas), preds)
+    second.process(dict(img=img, mask=mask, meta=metas), preds)
+    assert seen == [2 * n, n]
+    for a, b in zip(first.results, second.results):
+        assert np.array_equal(a["inception_real"], b["inception_real"])
+        assert np.array_equal(a["inception_fake"], b["inception_fake"])

@@ -141,3 +141,26 @@ def test_trained_method_eval_without_checkpoint_is_an_error(bench_env):
     cfg, run_dir = api.prepare_run("tinygan", "toy", "smoke")
     with pytest.raises(RunError, match="--checkpoint"):
         api.run_eval(cfg, run_dir, None, ["center"], progress=False)
+
+
+@pytest.mark.slow
+def test_two_cpu_ranks_train_through_the_launcher(bench_env):
+    """torchrun + --launcher pytorch on CPU (gloo, process group set up before the Runner): two ranks train
+    through MMSeparateDistributedDataParallel and rank 0 writes the checkpoints."""
+    import torch
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    opts = ["--cfg-options", "train_iters=4", "--cfg-options", "checkpoint_interval=2"]
+    proc = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "bench.cli", "train",
+                           "-m", "tinygan", "-d", "toy", "--launcher", "pytorch", *opts],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    cfg = compose_config("tinygan", "toy", "smoke", cfg_options={"train_iters": 4, "checkpoint_interval": 2})
+    ck = run_dir_for(cfg) / "checkpoints" / "iter_4.pth"
+    assert ck.is_file()
+    from bench.engine import load_run_checkpoint
+
+    state = load_run_checkpoint(ck)
+    assert state["meta"]["iter"] == 4
+    assert any(k.startswith("generator.") for k in state["state_dict"]) and torch.is_tensor(
+        next(iter(state["state_dict"].values())))
