@@ -64,7 +64,7 @@ def test_quick_run_attention_and_metrics(quick_run):
     assert len(names) == 4 and any("skimage" in n for n in names) and any("LPIPS" in n for n in names)
     assert all(r["images_per_s"] > 0 for r in doc["metrics"]["rows"])
     assert {e["method"] for e in doc["evaluation_overhead"]} == {"gatedconv", "telea"}
-    assert {t["met"] for t in doc["targets"]} <= {True, False} and len(doc["targets"]) == 4
+    assert {t["met"] for t in doc["targets"]} <= {True, False} and len(doc["targets"]) >= 4
 
 
 def test_time_call_and_summary():

@@ -496,6 +496,7 @@ def hole_ratio_figure(rs, agg, dataset, mask_set, out_dir, res: FigureResult, cm
                                  squeeze=False)
         height = 1.15 * len(metrics) + 0.55
         fig.subplots_adjust(left=0.16, right=0.97, top=1 - 0.34 / height, bottom=0.12, hspace=0.15)
+        top_bin = 0
         for ax, metric in zip(axes[:, 0], metrics):
             for m, v, lab, b in curves:
                 if f"{metric}_mean" not in b.columns:
@@ -504,11 +505,21 @@ def hole_ratio_figure(rs, agg, dataset, mask_set, out_dir, res: FigureResult, cm
                 x = b["bin"] * 10 + 5
                 y, ci = b[f"{metric}_mean"], b[f"{metric}_ci"]
                 ax.plot(x, y, color=st["color"], marker=st["marker"], linestyle=st["linestyle"], label=lab)
-                ax.fill_between(x, y - ci, y + ci, color=st["color"], alpha=0.18, linewidth=0)
+                lo, hi = y - ci, y + ci
+                if metric in ("ssim", "lpips"):  # bounded metrics: a band from 2-3 images must not leave [0, 1]
+                    lo, hi = lo.clip(0, 1), hi.clip(0, 1)
+                ax.fill_between(x, lo, hi, color=st["color"], alpha=0.18, linewidth=0)
+                top_bin = max(top_bin, int(b["bin"].max()))
             ax.set_ylabel(f"{METRIC_LABELS[metric]} {arrow(metric)}")
+            means = [c[3][f"{metric}_mean"] for c in curves if f"{metric}_mean" in c[3].columns]
+            if means:  # the y range follows the means, not the widest confidence band
+                lo_m, hi_m = min(float(m.min()) for m in means), max(float(m.max()) for m in means)
+                pad = max(0.25 * (hi_m - lo_m), 0.02 * max(abs(hi_m), 1e-6))
+                ax.set_ylim(lo_m - pad, hi_m + pad)
+        right = min(100, 10 * (top_bin + 1))
         axes[-1, 0].set_xlabel("hole area (% of image), 10 % bins")
-        axes[-1, 0].set_xticks(range(0, 101, 10))
-        axes[-1, 0].set_xlim(0, 100)
+        axes[-1, 0].set_xticks(range(0, right + 1, 10))
+        axes[-1, 0].set_xlim(0, right)
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="upper center", ncol=min(3, len(labels)), bbox_to_anchor=(0.55, 1.0))
         paths = save(fig, Path(out_dir) / f"hole_ratio_{_slug(dataset, mask_set)}")

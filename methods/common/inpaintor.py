@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseDataPreprocessor, BaseModel
 from mmengine.optim import OptimWrapperDict
 
@@ -149,3 +151,33 @@ class GANInpaintor(BaseInpaintor):
             d.requires_grad_(True)
         log_vars.update({f"g.{k}": v for k, v in logs.items()})
         return log_vars
+
+
+class SemanticGANInpaintor(GANInpaintor):
+    """A GAN inpaintor that predicts segmentation at every decoder scale (SWAP, SGE-Net).
+
+    Provides the two things such methods share: the finest segmentation as image-sized logits (what mIoU
+    scores) and the check that a batch carries labels (datasets without labels, e.g. Places2, skip the
+    segmentation losses with a single warning).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._warned_no_seg = False
+
+    @staticmethod
+    def image_sized(seg_logits: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
+        """Segmentation logits bilinearly resized to the image (a no-op at the finest scale)."""
+        if seg_logits.shape[-2:] != img.shape[-2:]:
+            seg_logits = F.interpolate(seg_logits, size=img.shape[-2:], mode="bilinear", align_corners=False)
+        return seg_logits
+
+    def has_seg(self, data: dict) -> bool:
+        if data.get("seg") is not None:
+            return True
+        if not self._warned_no_seg:
+            print_log(f"{type(self).__name__}: batch has no 'seg' labels: the segmentation losses are skipped",
+                      logger="current", level=30)
+            self._warned_no_seg = True
+        return False
+

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from mmengine.logging import print_log
 
 import methods.common.patch_discriminators  # noqa: F401  (registers the discriminators)
 from bench.registry import MODELS
-from methods.common import GANInpaintor, composite, masked_input
+from methods.common import SemanticGANInpaintor, composite, masked_input
 from methods.swap.losses import MultiScaleCrossEntropyLoss, MultiScaleGANLoss, MultiScaleL1Loss
 
 __all__ = ["SGENetInpaintor", "confidence_targets"]
@@ -40,7 +39,7 @@ def confidence_targets(seg_logits: torch.Tensor, labels: torch.Tensor, ignore_in
 
 
 @MODELS.register_module()
-class SGENetInpaintor(GANInpaintor):
+class SGENetInpaintor(SemanticGANInpaintor):
     """Guidance and Evaluation: Semantic-Aware Image Inpainting for Mixed Scenes (Liao et al., ECCV 2020),
     re-implementation.
 
@@ -69,7 +68,6 @@ class SGENetInpaintor(GANInpaintor):
         self.l1_loss = MultiScaleL1Loss()
         self.xe_loss = MultiScaleCrossEntropyLoss()
         self.gan_loss = MultiScaleGANLoss(gan_type)
-        self._warned_no_seg = False
 
     def generate(self, img, mask, seg=None, return_attention: bool = False, confidence_override=None):
         """``seg`` is not used (SGE-Net predicts its own semantics). ``return_attention`` adds
@@ -77,24 +75,13 @@ class SGENetInpaintor(GANInpaintor):
         the image (saved with the evaluation samples; no SWAP-style match map)."""
         x = torch.cat([masked_input(img, mask), mask], dim=1)
         out = self.generator(x, mask, confidence_override=confidence_override)
-        seg_logits = out["segs"][-1]
-        if seg_logits.shape[-2:] != img.shape[-2:]:
-            seg_logits = F.interpolate(seg_logits, size=img.shape[-2:], mode="bilinear", align_corners=False)
+        seg_logits = self.image_sized(out["segs"][-1], img)
         res = dict(raw=out["images"][-1], seg_logits=seg_logits, images=out["images"], segs=out["segs"],
                    confidences=out["confidences"], reinfer_segs=out["reinfer_segs"], guides=out["guides"])
         if return_attention:
             conf = F.interpolate(out["confidences"][-1], size=img.shape[-2:], mode="nearest")[:, 0]
             res["attention"] = dict(sge_confidence=conf)
         return res
-
-    def _has_seg(self, data: dict) -> bool:
-        if data.get("seg") is not None:
-            return True
-        if not self._warned_no_seg:
-            print_log("SGE-Net: batch has no 'seg' labels: cross-entropy and confidence losses are skipped",
-                      logger="current", level=30)
-            self._warned_no_seg = True
-        return False
 
     def discriminator_losses(self, data: dict, out: dict) -> dict:
         img, mask = data["img"], data["mask"]
@@ -107,7 +94,7 @@ class SGENetInpaintor(GANInpaintor):
         fake = composite(out["raw"], img, mask)
         losses = {"loss_l1": w["l1"] * self.l1_loss(out["images"], img),
                   "loss_gan": w["adv"] * self.gan_loss.gen_loss(self.disc(fake))}
-        if self._has_seg(data):
+        if self.has_seg(data):
             seg = data["seg"]
             losses["loss_xe"] = w["xe"] * self.xe_loss(list(out["segs"]) + list(out["reinfer_segs"]), seg)
             if w["conf"]:

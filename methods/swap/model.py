@@ -3,12 +3,10 @@ coherence loss), trained through :class:`methods.common.GANInpaintor`'s step (Eq
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-from mmengine.logging import print_log
 
 import methods.common.patch_discriminators  # noqa: F401  (registers the discriminators)
 from bench.registry import MODELS
-from methods.common import GANInpaintor, composite, masked_input
+from methods.common import SemanticGANInpaintor, composite, masked_input
 
 from .losses import (MultiScaleCrossEntropyLoss, MultiScaleGANLoss, MultiScaleL1Loss, NonLocalPatchCoherenceLoss,
                      StructureCoherenceLoss)
@@ -27,7 +25,7 @@ _DEFAULT_WEIGHTS = dict(l1=1.0, adv=0.1, xe=1.0, co=0.1)
 
 
 @MODELS.register_module()
-class SWAPInpaintor(GANInpaintor):
+class SWAPInpaintor(SemanticGANInpaintor):
     """Image inpainting guided by coherence priors of semantics and textures (Liao et al., CVPR 2021).
 
     Sub-modules (attribute names = optimizer keys): ``generator`` (:class:`SWAPGenerator`), ``disc``
@@ -76,15 +74,12 @@ class SWAPInpaintor(GANInpaintor):
         self.gan_loss = MultiScaleGANLoss(gan_type)
         self.nlco_loss = NonLocalPatchCoherenceLoss(**(patch_coherence or {}))
         self.sco_loss = StructureCoherenceLoss(self.num_classes, gan_type)
-        self._warned_no_seg = False
 
     # -- inference -----------------------------------------------------------------------------------
     def generate(self, img, mask, seg=None, return_attention: bool = False):
         x = torch.cat([masked_input(img, mask), mask], dim=1)
         out = self.generator(x, mask, return_attention=return_attention)
-        seg_logits = out["segs"][-1]
-        if seg_logits.shape[-2:] != img.shape[-2:]:
-            seg_logits = F.interpolate(seg_logits, size=img.shape[-2:], mode="bilinear", align_corners=False)
+        seg_logits = self.image_sized(out["segs"][-1], img)
         res = dict(raw=out["images"][-1], seg_logits=seg_logits, images=out["images"], segs=out["segs"])
         if return_attention:
             att = out.get("attention") or {}
@@ -93,20 +88,11 @@ class SWAPInpaintor(GANInpaintor):
         return res
 
     # -- training ------------------------------------------------------------------------------------
-    def _has_seg(self, data: dict) -> bool:
-        if data.get("seg") is not None:
-            return True
-        if not self._warned_no_seg:
-            print_log("SWAP: batch has no 'seg' labels: cross-entropy and coherence losses are skipped",
-                      logger="current", level=30)
-            self._warned_no_seg = True
-        return False
-
     def discriminator_losses(self, data: dict, out: dict) -> dict:
         img, mask = data["img"], data["mask"]
         fake = composite(out["raw"], img, mask).detach()
         losses = {"disc": {"loss_gan_d": self.gan_loss.disc_loss(self.disc(img), self.disc(fake))}}
-        if self.use_coherence and self._has_seg(data):
+        if self.use_coherence and self.has_seg(data):
             d = self.sco_loss.disc_loss(self.disc_s, self.disc_t, img, fake, data["seg"], out["seg_logits"].detach())
             losses["disc_s"] = {"loss_sco_d": d["disc_s"]}
             losses["disc_t"] = {"loss_sco_d": d["disc_t"]}
@@ -118,7 +104,7 @@ class SWAPInpaintor(GANInpaintor):
         fake = composite(out["raw"], img, mask)
         losses = {"loss_l1": w["l1"] * self.l1_loss(out["images"], img),
                   "loss_gan": w["adv"] * self.gan_loss.gen_loss(self.disc(fake))}
-        if self._has_seg(data):
+        if self.has_seg(data):
             seg = data["seg"]
             losses["loss_xe"] = w["xe"] * self.xe_loss(out["segs"], seg)
             if self.use_coherence:
