@@ -38,6 +38,20 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     locations=["methods.common"],
 )
 MASK_GENERATORS = Registry("mask generator", scope=SCOPE, locations=["masks"])
+
+
+def _scope_children() -> dict:
+    """Empty ``bench`` children of mmengine's other root registries the Runner builds from (hooks, loops,
+    optimizers, ...): with ``default_scope='bench'`` mmengine looks for a ``bench`` child first and warns on
+    every build when there is none; lookups fall through to mmengine's own modules."""
+    import mmengine.registry as root
+
+    names = ("HOOKS", "LOOPS", "OPTIMIZERS", "OPTIM_WRAPPERS", "PARAM_SCHEDULERS", "DATA_SAMPLERS",
+             "LOG_PROCESSORS", "VISUALIZERS", "VISBACKENDS", "MODEL_WRAPPERS", "WEIGHT_INITIALIZERS")
+    return {n: Registry(getattr(root, n).name, parent=getattr(root, n), scope=SCOPE) for n in names}
+
+
+_SCOPE_CHILDREN = _scope_children()
 FUNCTIONS = Registry("function", parent=MMENGINE_FUNCTIONS, scope=SCOPE, locations=["bench.datasets"])
 
 
