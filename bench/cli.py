@@ -430,7 +430,8 @@ def report(results_root, out):
 @click.option("--batch", type=int, default=None, help="images per forward / train step [default 1]")
 @click.option("--reps", type=int, default=None, help="repetitions per measurement (min and max; default 3..5)")
 @click.option("--threads", type=int, default=None,
-              help="torch CPU threads (default: torch's; 1 is steadier on a loaded shared machine)")
+              help="torch CPU threads [default: 1 with --device cpu (per-core numbers, steady on a shared machine; "
+                   "the matmul peak is measured with the same count), torch's default with cuda]")
 @click.option("--out", type=click.Path(file_okay=False), default="results/perf", show_default=True,
               help="folder of <device>-<date>[-quick].json and .md")
 @click.option("--quick", is_flag=True, help="small selection: size 64, 1 repetition, gatedconv+telea, attention at "
@@ -441,7 +442,7 @@ def perf(method_names, device, sizes, batch, reps, threads, out, quick):
 
     \b
     Example:
-      bench perf --device cpu --threads 1           # default selection (< 10 min on 2 CPU cores)
+      bench perf --device cpu                       # default selection, 1 thread (< 10 min on 2 CPU cores)
       bench perf --methods swap,gatedconv --size 256 --batch 4 --device cuda
       bench perf --quick --out /tmp/perf
     """
@@ -459,8 +460,8 @@ def perf(method_names, device, sizes, batch, reps, threads, out, quick):
         over["sizes"] = tuple(int(x) for x in _split(sizes))
     if batch:
         over["batch"] = batch
-    if threads:
-        over["threads"] = threads
+    if threads or over["device"] == "cpu":
+        over["threads"] = threads or 1
     if reps:
         over["min_reps"] = over["max_reps"] = over["attention_reps"] = reps
     s = dataclasses.replace(s, **over)

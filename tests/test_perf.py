@@ -106,7 +106,7 @@ def test_cli_parses_options_into_settings(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     s = seen["s"]
     assert s.methods == ("swap", "telea") and s.sizes == (256,) and s.batch == 2 and s.min_reps == s.max_reps == 2
-    assert not s.quick and "| table |" in res.output
+    assert not s.quick and s.threads == 1 and "| table |" in res.output
     res = CliRunner().invoke(main, ["perf", "--quick", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert seen["s"].quick and seen["s"].sizes == (64,)

@@ -185,12 +185,13 @@ def masked_patch_attention(
         touches = F.unfold(F.pad(hole, (lo, hi, lo, hi)), k_raw, stride=rate).amax(dim=1) > 0.5  # B×N
     halo = fuse_k // 2 if fuse else 0
     rows_per_chunk = max(1, int(chunk_size) // ws)
-    out_chunks, match_chunks, weight_chunks = [], [], []
+    patches_t = raw_t.new_empty(raw_t.shape)  # filled chunk by chunk (no list of chunks + torch.cat copy)
+    match_chunks, weight_chunks = [], []
     for r0 in range(0, hs, rows_per_chunk):  # chunks of query rows (bounded memory), not single patches
         r1 = min(hs, r0 + rows_per_chunk)
         a0, a1 = max(0, r0 - halo), min(hs, r1 + halo)
         if update == "hole" and not bool(touches[:, r0 * ws:r1 * ws].any()):
-            out_chunks.append(raw_t[:, r0 * ws:r1 * ws])  # nothing to fill here: keep (blended away below)
+            patches_t[:, r0 * ws:r1 * ws] = raw_t[:, r0 * ws:r1 * ws]  # nothing to fill: keep (blended away below)
             if return_weights:
                 weight_chunks.append(x.new_zeros(b, (r1 - r0) * ws, n))
             if return_match or return_weights:
@@ -211,14 +212,13 @@ def masked_patch_attention(
         logits = (s * softmax_scale).masked_fill(~allow, float("-inf")).masked_fill(~has, 0.0)
         weights = torch.softmax(logits, dim=-1).masked_fill(~has, 0.0)  # exact zeros at forbidden keys
         out = torch.bmm(weights, raw_t)  # B×nq×(C·4r²)
-        out = torch.where(has, out, raw_t[:, r0 * ws:r1 * ws])  # no attendable key: keep own patch
-        out_chunks.append(out)
+        patches_t[:, r0 * ws:r1 * ws] = torch.where(has, out, raw_t[:, r0 * ws:r1 * ws])  # no key: keep own patch
         if return_weights:
             weight_chunks.append(weights)
         if return_match or return_weights:
             match_chunks.append(torch.where(has[..., 0], weights.argmax(dim=-1), torch.full_like(has[..., 0], -1,
                                                                                                dtype=torch.long)))
-    patches = torch.cat(out_chunks, dim=1).transpose(1, 2)  # B×(C·4r²)×N
+    patches = patches_t.transpose(1, 2)  # B×(C·4r²)×N
     size = (h + rate, w + rate)
     summed = F.fold(patches, size, k_raw, stride=rate)
     count = F.fold(torch.ones_like(patches[:1, :k_raw * k_raw]), size, k_raw, stride=rate)
