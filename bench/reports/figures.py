@@ -544,7 +544,7 @@ def ablation_figure(rs, agg, dataset, mask_set, out_dir, res: FigureResult):
     off = has_paper and any(cfg.off_protocol for _, cfg in rows)
     with style():
         fig, axes = plt.subplots(1, 3, figsize=(SINGLE, 1.7), squeeze=False)
-        fig.subplots_adjust(left=0.1, right=0.98, top=0.78, bottom=0.2, wspace=0.6)
+        fig.subplots_adjust(left=0.14, right=0.98, top=0.78, bottom=0.2, wspace=0.75)
         for ax, metric in zip(axes[0], metrics):
             x = np.arange(len(rows))
             means = [getattr(cfg, f"{metric}_mean") for _, cfg in rows]
