@@ -8,7 +8,10 @@ What is measured (one JSON + one Markdown table per run, ``results/perf/<device>
   attention kernels; element-wise operations are not counted), inference time per image (``generate``), one full
   train step per image (``train_step`` with the ``OptimWrapperDict`` that ``MultiOptimWrapperConstructor`` builds
   from the method's ``optim_wrapper`` config, on a synthetic batch), peak memory, and the achieved FLOP/s as a
-  fraction of the device's matrix-multiply peak measured in the same run (the roofline ratio).
+  fraction of the device's matrix-multiply peak measured in the same run (the roofline ratio). A row whose train
+  step (else inference) ratio is below ``bottleneck_threshold`` (0.5) gets one extra warm call of the same step
+  under ``torch.profiler`` (CPU, + CUDA on CUDA; same model, batch and optimiser wrappers): ``bottleneck`` holds the
+  top operators by self time with their share of all operators' self time (``None`` for the other rows).
 * **attention**: :class:`methods.swap.swap.SemanticWiseAttention` against
   :class:`methods.common.contextual_attention.ContextualAttention` *with the same settings* (patch 3, fuse 3,
   softmax scale 10, cosine queries, average-pool matching on the same ``match_rate`` grid, hole-only update, same
@@ -83,6 +86,8 @@ class PerfSettings:
     matmul_n: int | None = None             # None: 2048 on CPU, 8192 on CUDA
     loop_check: bool = True
     threads: int | None = None              # torch intra-op threads (None: torch's default); recorded in the JSON
+    bottleneck_threshold: float = 0.5       # rows below this roofline ratio get one extra call under torch.profiler
+    bottleneck_top: int = 3                 # operators (by self time) recorded per profiled row
     quick: bool = False
 
     def as_dict(self) -> dict:
@@ -261,6 +266,39 @@ def counting(flops: bool = True):
         with ops:
             yield res
     res["ops"] = ops.count
+
+
+def profile_top_ops(fn: Callable[[], object], device: torch.device, top: int = 3) -> dict:
+    """One call of ``fn`` under ``torch.profiler`` (CPU, + CUDA on a CUDA device); the ``top`` operators by self
+    time (CUDA kernel self time on a CUDA device, CPU self time otherwise) with their share of the summed self
+    time of all operators (self times do not overlap, so the shares of all operators add up to 100 %)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    _sync(device)
+    t0 = time.perf_counter()
+    with profile(activities=acts) as prof:
+        fn()
+        _sync(device)
+    wall = time.perf_counter() - t0
+    cuda = device.type == "cuda"
+
+    def self_us(e) -> float:
+        if cuda:
+            return float(getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0) or 0)
+        return float(e.self_cpu_time_total or 0)
+
+    events = [e for e in prof.key_averages() if self_us(e) > 0]
+    total = sum(self_us(e) for e in events)
+    events.sort(key=self_us, reverse=True)
+    ops = [{"name": e.key, "self_ms": self_us(e) / 1e3, "share": self_us(e) / total if total else None,
+            "calls": int(e.count)} for e in events[:max(1, top)]]
+    return {"time": "cuda self time" if cuda else "cpu self time", "total_self_ms": total / 1e3,
+            "profiled_call_s": wall, "top": ops}
+
+
+def _bottleneck_text(b: dict) -> str:
+    return ", ".join(f"{o['name']} {100 * (o['share'] or 0):.0f} % ({o['self_ms']:.0f} ms)" for o in b["top"])
 
 
 # ------------------------------------------------------------------------------------------ device / peak
@@ -443,6 +481,19 @@ def bench_method(method: str, size: int, s: PerfSettings, device: torch.device, 
         row["train"] = _per_image(st, s.batch)
         row["train_peak_bytes"] = pm.bytes
         row["train_roofline"] = row["train_flops"] / st["median_s"] / peak_flops if row["train_flops"] else None
+    # below the roofline threshold: one more (warm) call under torch.profiler names the operators that hold it back
+    row["bottleneck"] = None
+    thr = s.bottleneck_threshold
+    phase = ("train" if row["train_roofline"] is not None and row["train_roofline"] < thr else
+             "infer" if row["infer_roofline"] is not None and row["infer_roofline"] < thr else None)
+    if phase == "train":
+        model.train()
+        row["bottleneck"] = dict(phase="train", roofline=row["train_roofline"],
+                                 **profile_top_ops(step, device, s.bottleneck_top))
+        model.eval()
+    elif phase == "infer":
+        row["bottleneck"] = dict(phase="infer", roofline=row["infer_roofline"],
+                                 **profile_top_ops(forward, device, s.bottleneck_top))
     gc.collect()
     if s.loop_check and spec.trainable and preset == "paper" and size >= 128 and row["gen_aten_ops"]:
         row["loop_check"] = method_op_scaling(method, s.dataset, device, extra, size, row["gen_aten_ops"])
@@ -772,6 +823,17 @@ def to_markdown(doc: dict) -> str:
                          f"{_ms(r['infer'])} | {_ms(r['train'])} | {_mib(r['infer_peak_bytes'])} / "
                          f"{_mib(r['train_peak_bytes'])} | {_pct(r['infer_roofline'])} / {_pct(r['train_roofline'])} |")
         lines.append("")
+        held = [r for r in doc["methods"] if r.get("bottleneck")]
+        if held:
+            thr = doc["settings"].get("bottleneck_threshold", 0.5)
+            lines += [f"Held back by (rows below {100 * thr:.0f} % of the matmul peak; one extra warm call under "
+                      f"`torch.profiler`, top {len(held[0]['bottleneck']['top'])} operators by "
+                      f"{held[0]['bottleneck']['time']}, share of all operators' self time):", ""]
+            for r in held:
+                b = r["bottleneck"]
+                what = "train step" if b["phase"] == "train" else "inference"
+                lines.append(f"- {r['method']} @ {r['size']}, {what} ({_pct(b['roofline'])}): {_bottleneck_text(b)}")
+            lines.append("")
     att = doc.get("attention")
     if att:
         lines += ["| feature | C | grid (rate) | classes | contextual ms | SWAP ms | SWAP / CA | peak mem CA / SWAP |",
@@ -905,6 +967,14 @@ def _run_perf(s: PerfSettings, out_dir, echo) -> tuple[dict, Path, Path]:
             for k in ("infer_roofline", "train_roofline"):
                 if r.get(k) is not None:
                     r[k] *= scale
+            if r.get("bottleneck"):
+                r["bottleneck"]["roofline"] *= scale
+    thr = s.bottleneck_threshold
+    late = [f"{r['method']} @ {r['size']}" for r in doc["methods"] if not r.get("bottleneck") and any(
+        r.get(k) is not None and r[k] < thr for k in ("infer_roofline", "train_roofline"))]
+    if late:
+        notes.append(f"{', '.join(late)}: below {100 * thr:.0f} % of the matmul peak only after the end-of-run peak "
+                     "measurement raised it, so not profiled (the decision uses the start-of-run peak)")
     doc["load_average"]["end"] = list(os.getloadavg())
     doc["wall_s"] = time.perf_counter() - t_start
     doc["notes"] = notes

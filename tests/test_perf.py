@@ -110,3 +110,48 @@ def test_cli_parses_options_into_settings(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["perf", "--quick", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert seen["s"].quick and seen["s"].sizes == (64,)
+
+
+def _check_bottleneck(b, phase):
+    assert b["phase"] == phase and b["time"] == "cpu self time" and b["total_self_ms"] > 0
+    assert b["roofline"] > 0 and b["profiled_call_s"] > 0
+    assert 1 <= len(b["top"]) <= 3
+    for op in b["top"]:
+        assert set(op) == {"name", "self_ms", "share", "calls"}
+        assert isinstance(op["name"], str) and op["name"] and op["self_ms"] > 0 and 0 < op["share"] <= 1
+    assert [op["self_ms"] for op in b["top"]] == sorted((op["self_ms"] for op in b["top"]), reverse=True)
+
+
+def test_quick_run_bottleneck_only_below_threshold(quick_run):
+    doc, _, md_path = quick_run
+    thr = doc["settings"]["bottleneck_threshold"]
+    md = md_path.read_text()
+    for r in doc["methods"]:
+        assert "bottleneck" in r
+        train, infer = r["train_roofline"], r["infer_roofline"]
+        if train is not None and train < thr:
+            _check_bottleneck(r["bottleneck"], "train")
+            assert f"- {r['method']} @ {r['size']}, train step" in md and "Held back by" in md
+        elif infer is not None and infer < thr:
+            _check_bottleneck(r["bottleneck"], "infer")
+        elif r["trainable"]:
+            assert r["bottleneck"] is None
+    assert next(r for r in doc["methods"] if r["method"] == "telea")["bottleneck"] is None
+
+
+def test_bottleneck_forced_and_suppressed_by_threshold():
+    dev = torch.device("cpu")
+    for thr, expect in ((float("inf"), True), (0.0, False)):
+        row = perf.bench_method("gatedconv", 64, perf.quick_settings(bottleneck_threshold=thr), dev, 1e9, [])
+        if expect:
+            _check_bottleneck(row["bottleneck"], "train")
+            assert any(op["name"].startswith("aten::") for op in row["bottleneck"]["top"])
+        else:
+            assert row["bottleneck"] is None
+
+
+def test_profile_top_ops_names_the_matmul():
+    a, b = torch.randn(256, 256), torch.randn(256, 256)
+    res = perf.profile_top_ops(lambda: [a @ b for _ in range(4)] and torch.relu(a), torch.device("cpu"), top=2)
+    assert res["top"][0]["name"] in ("aten::mm", "aten::matmul") and len(res["top"]) == 2
+    assert res["top"][0]["share"] > 0.5
