@@ -14,7 +14,7 @@ def run_demo(methods=None, results_root=None, out_dir="reports", data_root=None,
     ``bench demo`` only redoes what is missing.
     """
     from bench import api
-    from bench.table import write_tables
+    from bench.reports import write_tables
 
     register_all_modules()
     names = list(methods) if methods else [n for n in sorted(METHODS) if METHODS[n].in_demo]

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from mmengine.config import Config, ConfigDict
 
+from bench.datasets.collate import inpaint_collate
 from bench.io import atomic_write_json, atomic_write_pickle, atomic_write_text
 from bench.registry import DATASETS, METRICS, register_all_modules
 
@@ -134,12 +135,6 @@ def _load_state(state_dir: Path, key: dict) -> dict[int, list]:
     return done
 
 
-def _to_batch(samples: list[dict]) -> dict:
-    from bench.datasets.collate import inpaint_collate
-
-    return inpaint_collate(samples)
-
-
 def evaluate_mask_set(model, cfg: Config, mask_set, name: str, run_dir: Path, model_id: str,
                       batch_size: int | None = None, progress: bool = True,
                       samples_dir: Path | None = None, save_samples: int = 0,
@@ -172,7 +167,7 @@ def evaluate_mask_set(model, cfg: Config, mask_set, name: str, run_dir: Path, mo
     saved = 0
     for b in todo:
         idx = range(b * batch_size, min(n, (b + 1) * batch_size))
-        batch = _to_batch([dataset[i] for i in idx])
+        batch = inpaint_collate([dataset[i] for i in idx])
         if predictions_dir is not None:
             from bench.predictions import load_predictions
 
@@ -182,11 +177,10 @@ def evaluate_mask_set(model, cfg: Config, mask_set, name: str, run_dir: Path, mo
             with torch.no_grad():
                 data = model.data_preprocessor(batch, False)
                 preds = model(**data, mode="predict", return_attention=want_attention)
-        data_cpu = {k: v for k, v in batch.items()}
         new = []
         for m in metrics:
             before = len(m.results)
-            m.process(data_cpu, preds)
+            m.process(batch, preds)
             new.append(m.results[before:])
             del m.results[before:]
         atomic_write_pickle(state_dir / f"batch_{b:05d}.pkl", new)

@@ -286,8 +286,8 @@ def test_formats_subset_and_unknown(tree, tmp_path):
         write_tables(tree, tmp_path, ["xls"])
 
 
-def test_legacy_table_module_and_empty_root(tree, tmp_path):
-    from bench.table import write_tables
+def test_write_tables_api_and_empty_root(tree, tmp_path):
+    from bench.reports import write_tables
 
     text, paths = write_tables(tree, tmp_path / "a")
     assert "Table 1" in text and any(p.name == "table1.md" for p in paths)
