@@ -12,6 +12,12 @@ if str(TESTS) not in sys.path:
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+@pytest.fixture(autouse=True)
+def _fid_cache_in_tmp(tmp_path, monkeypatch):
+    """The on-disk ground-truth Inception feature cache of every test lives in its tmp dir."""
+    monkeypatch.setenv("BENCH_FID_CACHE", str(tmp_path / "fid-cache"))
+
+
 @pytest.fixture
 def bench_env(tmp_path, monkeypatch):
     """Data, masks, results and torch hub caches in a temp dir; the tiny GAN plugin registered."""

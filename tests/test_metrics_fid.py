@@ -213,3 +213,45 @@ def test_ground_truth_features_are_reused_across_methods_and_mask_sets(offline_h
     for a, b in zip(first.results, second.results):
         assert np.array_equal(a["inception_real"], b["inception_real"])
         assert np.array_equal(a["inception_fake"], b["inception_fake"])
+
+
+def test_ground_truth_features_persist_on_disk(offline_home, small_images, monkeypatch, tmp_path):
+    """A new process (empty in-memory cache) reads the GT features from the content-addressed disk cache; an
+    unreadable file is recomputed and rewritten; ``real_cache=False`` writes nothing."""
+    import bench.metrics.fid as fid_mod
+
+    u8, img = small_images
+    n = img.shape[0]
+    metas = [dict(file=f"{i}.png", index=i) for i in range(n)]
+    mask = torch.zeros(n, 1, 64, 64)
+    fake = img.clone()
+    fake[..., 16:48, 16:48] = 0.0
+    preds = [dict(raw=x, composite=x, meta=m) for x, m in zip(fake, metas)]
+    seen = []
+    real_fn = fid_mod.inception_features
+    monkeypatch.setattr(fid_mod, "inception_features", lambda x, m: (seen.append(len(x)), real_fn(x, m))[1])
+    cache = tmp_path / "features"
+
+    def evaluate(**kw):
+        monkeypatch.setattr(fid_mod, "_REAL_FEATURES", {})     # a fresh process
+        metric = FIDKIDMetric(allow_download=False, real_cache=kw.get("real_cache", cache))
+        metric.process(dict(img=img, mask=mask, meta=metas), preds)
+        return metric
+
+    first = evaluate()
+    files = sorted(cache.rglob("*.npy"))
+    assert seen == [2 * n] and len(files) == n
+    assert files[0].parent.parent.name.startswith("inception-") and first.describe()["real_features_cache"] == str(cache)
+    second = evaluate()
+    assert seen == [2 * n, n]                                    # only the fakes went through Inception
+    for a, b in zip(first.results, second.results):
+        assert np.array_equal(a["inception_real"], b["inception_real"])
+    files[0].write_bytes(b"not a numpy file")                    # a damaged entry is recomputed, not trusted
+    third = evaluate()
+    assert seen == [2 * n, n, n + 1]
+    assert np.array_equal(third.results[0]["inception_real"], first.results[0]["inception_real"])
+    assert np.load(files[0]).shape == (2048,)
+    evaluate(real_cache=False)
+    assert seen[-1] == 2 * n and len(list(cache.rglob("*.npy"))) == n
+    monkeypatch.setenv("BENCH_FID_CACHE", "off")
+    assert fid_mod.real_cache_dir(None) is None

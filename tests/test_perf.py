@@ -61,7 +61,8 @@ def test_quick_run_attention_and_metrics(quick_run):
     assert all(m["estimate_bytes"] > 0 for m in att["memory_vs_chunk"])
     assert att["loop_check"]["aten_ops"]["16"]["swap_k1"] > 0
     names = [r["name"] for r in doc["metrics"]["rows"]]
-    assert len(names) == 4 and any("skimage" in n for n in names) and any("LPIPS" in n for n in names)
+    assert len(names) == 6 and any("skimage" in n for n in names) and any("LPIPS" in n for n in names)
+    assert {"PSNR+SSIM, torch, composite", "PSNR+SSIM, torch, raw"} <= set(names)
     assert all(r["images_per_s"] > 0 for r in doc["metrics"]["rows"])
     assert {e["method"] for e in doc["evaluation_overhead"]} == {"gatedconv", "telea"}
     assert {t["met"] for t in doc["targets"]} <= {True, False} and len(doc["targets"]) >= 4

@@ -19,6 +19,11 @@ Dataset values:
   coef 1, unbiased MMD², 100 subsets, subset size min(1000, N), seed 2020).
 * ``n_fid`` — N, the number of image pairs.
 
+Ground-truth features depend only on the image and the extractor, not on the method or the mask set: they are
+kept per process and on disk, content-addressed (``<cache>/<extractor tag>/<sha256 of the uint8 image>.npy``,
+cache = ``$BENCH_FID_CACHE``, default ``<results root>/.cache/inception-real``; ``BENCH_FID_CACHE=off`` or
+``real_cache=False`` disables it), so after the first evaluation of a dataset only the outputs go through Inception.
+
 KID's unbiased MMD² estimator assumes independent samples; outputs and their own ground truths are paired and
 nearly identical outside the hole, so at small N KID is biased low and can be negative (for identical sets the
 cross term keeps the self-similarities: about −(2/N)·(mean self-kernel − mean cross-kernel); −0.11 measured for
@@ -29,12 +34,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from bench.registry import METRICS
+
+from bench.io import atomic_write_bytes
 
 from . import weights as W
 from .base import InpaintMetric, to_uint8
@@ -46,11 +55,73 @@ _REAL_FEATURES: dict[tuple[str, str], np.ndarray] = {}   # (weights file, sha256
 _REAL_FEATURES_MAX = 20_000                                  # 8 KB each: at most ~160 MB
 
 
+REAL_CACHE_ENV = "BENCH_FID_CACHE"
+_WEIGHTS_TAGS: dict[tuple[str, int, int], str] = {}
+
+
 def _remember_real(key: tuple[str, str], feature: np.ndarray) -> None:
     if len(_REAL_FEATURES) >= _REAL_FEATURES_MAX:
         _REAL_FEATURES.pop(next(iter(_REAL_FEATURES)))
     _REAL_FEATURES[key] = feature.astype(np.float32, copy=True)
+
+
 _CLASS = None
+
+
+# ------------------------------------------------------------------------------- on-disk real-feature cache
+def real_cache_dir(real_cache: str | os.PathLike | bool | None = None) -> Path | None:
+    """Root of the ground-truth feature cache: ``real_cache`` if a path, None if False (or ``$BENCH_FID_CACHE`` is
+    ``off``), else ``$BENCH_FID_CACHE`` or ``<results root>/.cache/inception-real``."""
+    if real_cache is False:
+        return None
+    if real_cache not in (None, True):
+        return Path(real_cache)
+    env = os.environ.get(REAL_CACHE_ENV)
+    if env is not None:
+        return None if env.strip().lower() in ("", "0", "off", "false", "none") else Path(env)
+    from bench.runner import default_results_root   # the results root is the runner's notion
+
+    return default_results_root() / ".cache" / "inception-real"
+
+
+def extractor_tag(weights_file: str) -> str:
+    """Identity of the features: sha256 of the weights file (memoised per path, size and mtime) and the
+    torch-fidelity version, so a changed file or extractor never reads stale features."""
+    st = os.stat(weights_file)
+    key = (str(weights_file), st.st_size, st.st_mtime_ns)
+    tag = _WEIGHTS_TAGS.get(key)
+    if tag is None:
+        import torch_fidelity
+
+        h = hashlib.sha256()
+        with open(weights_file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        tag = f"inception-{h.hexdigest()[:16]}-tf{torch_fidelity.__version__}"
+        _WEIGHTS_TAGS[key] = tag
+    return tag
+
+
+def _cache_file(root: Path, tag: str, digest: str) -> Path:
+    return root / tag / digest[:2] / f"{digest}.npy"
+
+
+def _load_cached(path: Path) -> np.ndarray | None:
+    """A cached feature vector, or None if absent or unreadable (then it is recomputed and rewritten)."""
+    try:
+        feat = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    return feat.astype(np.float32) if feat.shape == (FEATURE_DIM,) else None
+
+
+def _store_cached(path: Path, feature: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(feature, dtype=np.float32))
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError:      # a read-only cache only costs the recomputation next time
+        pass
 
 
 # ----------------------------------------------------------------------------------------- the network
@@ -97,7 +168,10 @@ def get_inception(weights_file: str, device: torch.device | str = "cpu") -> torc
             cpu_key = (str(weights_file), "cpu")
             cpu_model = _EXTRACTORS.get(cpu_key)
             if cpu_model is None:
-                cpu_model = new_inception_module(W.load_state_dict_file(weights_file))
+                # channels-last: oneDNN's NHWC convolutions and pools, ~1.4x faster on CPU (122 -> 84 ms per
+                # 256² image measured on 2 cores; features within 1e-5 of NCHW)
+                cpu_model = new_inception_module(W.load_state_dict_file(weights_file)).to(
+                    memory_format=torch.channels_last)
                 _EXTRACTORS[cpu_key] = cpu_model
             model = cpu_model if device.type == "cpu" else copy.deepcopy(cpu_model).to(device)
             _EXTRACTORS[key] = model
@@ -169,6 +243,8 @@ class FIDKIDMetric(InpaintMetric):
         kid_subset_size (int): KID subset size; min(this, N) is used (1000).
         seed (int): KID subset sampling seed (torch-fidelity's default 2020).
         source (str): ``composite`` (default) or ``raw``.
+        real_cache (str | bool, optional): on-disk ground-truth feature cache (module docstring): a directory,
+            False to disable, None for ``$BENCH_FID_CACHE`` / ``<results root>/.cache/inception-real``.
 
     Values: ``fid``, ``kid_mean``, ``kid_std``, ``n_fid``. Each result keeps ``inception_fake`` and
     ``inception_real`` (float32 numpy, 2048). Missing weights: values None, reason in ``self.reasons``.
@@ -179,7 +255,8 @@ class FIDKIDMetric(InpaintMetric):
 
     def __init__(self, fid_weights: str | None = None, allow_download: bool = True, kid_subsets: int = 100,
                  kid_subset_size: int = 1000, seed: int = 2020, source: str = "composite",
-                 collect_device: str = "cpu", prefix: str | None = None) -> None:
+                 real_cache: str | bool | None = None, collect_device: str = "cpu",
+                 prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if source not in ("composite", "raw"):
             raise ValueError(f"source must be 'composite' or 'raw', got {source!r}")
@@ -189,6 +266,7 @@ class FIDKIDMetric(InpaintMetric):
         self.kid_subset_size = kid_subset_size
         self.seed = seed
         self.source = source
+        self.real_cache = real_cache
         self._resolution: W.Resolution | None = None
 
     def resolve(self) -> W.Resolution:
@@ -221,6 +299,13 @@ class FIDKIDMetric(InpaintMetric):
         # ground-truth features do not depend on the method or the mask set: reuse them within the process
         keys = [(res.found, hashlib.sha256(real_u8[i].cpu().numpy().tobytes()).hexdigest()) for i in range(n)]
         cached = [_REAL_FEATURES.get(k) for k in keys]
+        root = real_cache_dir(self.real_cache)
+        tag = extractor_tag(res.found) if root is not None else ""
+        for i in range(n):
+            if cached[i] is None and root is not None:
+                cached[i] = _load_cached(_cache_file(root, tag, keys[i][1]))
+                if cached[i] is not None:
+                    _remember_real(keys[i], cached[i])
         need_real = [i for i in range(n) if cached[i] is None]
         todo = torch.cat([real_u8[need_real], fake_u8[differs]])
         feats = inception_features(todo, model).cpu().numpy() if len(todo) else np.zeros((0, FEATURE_DIM), np.float32)
@@ -229,6 +314,8 @@ class FIDKIDMetric(InpaintMetric):
         real_feats[need_real] = feats[:len(need_real)]
         for i in need_real:
             _remember_real(keys[i], real_feats[i])
+            if root is not None:
+                _store_cached(_cache_file(root, tag, keys[i][1]), real_feats[i])
         fake_feats = real_feats.copy()
         fake_feats[differs.cpu().numpy()] = feats[len(need_real):]
         for i, meta in enumerate(metas):
@@ -264,6 +351,8 @@ class FIDKIDMetric(InpaintMetric):
         res = self.resolve()   # resolves (converts/downloads) now, so describe() is the same before and after
         d.update(backbone="InceptionV3 TF-2015-12-05 pool3 (2048-d), torch-fidelity 0.4.0 FeatureExtractorInceptionV3",
                  weights=res.found, weights_source=res.source, source=self.source,
+                 real_features_cache=None if real_cache_dir(self.real_cache) is None
+                 else str(real_cache_dir(self.real_cache)),
                  input="uint8 round(clip((x+1)*127.5)), TF1 bilinear resize to 299 inside the extractor",
                  kid=dict(subsets=self.kid_subsets, subset_size=f"min({self.kid_subset_size}, N)", seed=self.seed,
                           kernel="poly degree 3, gamma 1/d, coef0 1"),

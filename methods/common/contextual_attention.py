@@ -211,8 +211,13 @@ def masked_patch_attention(
         has = allow.any(dim=-1, keepdim=True)  # B×nq×1
         logits = (s * softmax_scale).masked_fill(~allow, float("-inf")).masked_fill(~has, 0.0)
         weights = torch.softmax(logits, dim=-1).masked_fill(~has, 0.0)  # exact zeros at forbidden keys
-        out = torch.bmm(weights, raw_t)  # B×nq×(C·4r²)
-        patches_t[:, r0 * ws:r1 * ws] = torch.where(has, out, raw_t[:, r0 * ws:r1 * ws])  # no key: keep own patch
+        own = raw_t[:, r0 * ws:r1 * ws]
+        if torch.is_grad_enabled() and (weights.requires_grad or raw_t.requires_grad):
+            patches_t[:, r0 * ws:r1 * ws] = torch.where(has, torch.bmm(weights, raw_t), own)  # no key: keep own
+        else:  # inference: written in place, without two chunk-sized temporaries (out= has no autograd)
+            dst = patches_t[:, r0 * ws:r1 * ws]
+            torch.bmm(weights, raw_t, out=dst)  # B×nq×(C·4r²)
+            torch.where(has, dst, own, out=dst)
         if return_weights:
             weight_chunks.append(weights)
         if return_match or return_weights:
