@@ -68,6 +68,8 @@ def get_lpips(net: str, trunk_file: str | None, device, random_seed: int | None 
         if model is None:
             sd = W.load_state_dict_file(trunk_file) if trunk_file is not None else None
             model = build_lpips(net, sd, random_seed=None if sd is not None else random_seed).to(device)
+            if device.type == "cpu":   # oneDNN's NHWC convolutions: ~1.15x faster on CPU, same values (1e-8)
+                model = model.to(memory_format=torch.channels_last)
             _MODELS[key] = model
     return model
 
