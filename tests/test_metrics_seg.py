@@ -88,10 +88,13 @@ def test_miou_agrees_with_mmseg_intersect_and_union():
 def test_nothing_to_evaluate_is_none_with_reason(labels, logits, reason):
     metric = SegmentationMetric(num_classes=3)
     metric.process(*_batch(with_labels=labels, with_logits=logits))
-    assert metric.results == []
-    values = metric.compute_metrics(metric.results)
-    assert values["miou"] is None and values["miou_hole"] is None
-    assert metric.reasons["miou"] == reason
+    assert metric.results and all(r["seg_missing"] == reason and "confusion" not in r for r in metric.results)
+    # the reason travels with the results: a fresh metric computing from saved results (resume) gives it too
+    fresh = SegmentationMetric(num_classes=3)
+    for m in (metric, fresh):
+        values = m.compute_metrics(metric.results)
+        assert values["miou"] is None and values["miou_hole"] is None
+        assert m.reasons["miou"] == reason
 
 
 def test_hole_ratio_bins():

@@ -88,15 +88,14 @@ class SegmentationMetric(InpaintMetric):
             raise ValueError(f"num_classes={num_classes} but {len(self.class_names)} class names")
         self.num_classes = len(self.class_names) if self.class_names is not None else num_classes
         self.ignore_index = ignore_index
-        self.skipped: str | None = None
 
     def process(self, data_batch: dict, data_samples) -> None:
         label = data_batch.get("seg") if isinstance(data_batch, dict) else None
-        if label is None:
-            self.skipped = NO_LABELS
-            return
-        if any(not isinstance(s, dict) or s.get("seg_logits") is None for s in data_samples):
-            self.skipped = NO_LOGITS
+        missing = NO_LABELS if label is None else (
+            NO_LOGITS if any(not isinstance(s, dict) or s.get("seg_logits") is None for s in data_samples) else None)
+        if missing:   # kept per image, so a resumed evaluation gives the same reason
+            for meta in self._metas(data_batch, data_samples):
+                self.results.append(self._entry(meta, seg_missing=missing))
             return
         logits = self._stack(data_samples, "seg_logits")
         k = self.num_classes or logits.shape[1]
@@ -119,8 +118,8 @@ class SegmentationMetric(InpaintMetric):
         out = dict.fromkeys(self.names)
         have = [r for r in results if "confusion" in r]
         if not have:
-            reason = self.skipped or (f"no segmentation recorded ({NO_LOGITS}, or {NO_LABELS})" if results is not None
-                                      else "no images were evaluated")
+            reason = next((r["seg_missing"] for r in results if r.get("seg_missing")), None) or (
+                "no images were evaluated")
             for name in self.names:
                 self.reasons[name] = reason
             return out
