@@ -95,13 +95,24 @@ def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float, mask: torch.Tensor
         float64 tensor of shape (N,); ``inf`` where the images are identical.
     """
     d2 = squared_error(a, b) if sq_error is None else sq_error
-    acc = torch.float32 if d2.device.type == "mps" else torch.float64
     if mask is None:
-        mse = d2.sum(dim=(1, 2, 3), dtype=acc) / d2[0].numel()
+        mse = _image_sums(d2) / d2[0].numel()
     else:
         m = mask.to(device=d2.device, dtype=d2.dtype).expand_as(d2)
-        mse = (d2 * m).sum(dim=(1, 2, 3), dtype=acc) / m.sum(dim=(1, 2, 3), dtype=acc)
+        mse = _image_sums(d2 * m) / _image_sums(m)
     return 10.0 * torch.log10(float(data_range) ** 2 / mse)
+
+
+def _image_sums(x: torch.Tensor) -> torch.Tensor:
+    """Per-image sums (N,) of N×C×H×W, accumulated in float64 (float32 on MPS).
+
+    float32 input is summed along rows in float32 first, then the row sums in float64: a float64-accumulating
+    reduction of float32 has no vectorised CPU kernel (~10× slower, measured). Rows of integers below 2^24 in
+    total — squared differences of uint8 levels over up to 258 columns — are summed exactly."""
+    acc = torch.float32 if x.device.type == "mps" else torch.float64
+    if x.dtype == torch.float32 and acc == torch.float64:
+        return x.sum(dim=-1).flatten(1).sum(dim=1, dtype=acc)
+    return x.flatten(1).sum(dim=1, dtype=acc)
 
 
 @functools.lru_cache(maxsize=32)
@@ -184,33 +195,36 @@ def _ssim_settings(a, b, data_range, window, win_size, sigma, K1, K2, use_sample
 
 
 def _ssim_of(x: torch.Tensor, y: torch.Tensor, st: _SSIMSettings) -> torch.Tensor:
-    """SSIM map (valid region) of same-shaped N×C×H×W tensors already in ``st.dtype``.
+    """A quarter of the SSIM map (valid region) of same-shaped N×C×H×W tensors already in ``st.dtype``.
 
-    The images are centred on half the data range M first (variances are shift-invariant; the means are
-    shifted back inside the formula), so the second moments stay small enough for float32. Four maps per channel
-    are filtered in one call: x, y, x²+y² (only σx²+σy² enters SSIM) and xy. With centred means u:
-    2·μxμy + C1 = 2(uxuy + M(ux+uy) + M²) + C1 and μx²+μy² + C1 = ux²+uy² + 2M(ux+uy) + 2M² + C1.
+    With x' = x − M, y' = y − M (M = half the data range: centring keeps float32 exact enough) and the window
+    means ux, uy of x', y', one filter call takes four maps per channel: x', y', x'² + y'² + C2/n and
+    x'y' + C2/(2n) (n = the covariance normalisation; the window weights sum to 1, so constants pass through).
+    With P = ux·uy, Q = ux² + uy², S = ux + uy + M + C1/(2M):
+
+        2μxμy + C1 = 2(P + M·S),   μx² + μy² + C1 = Q + 2M·S,
+        2σxy + C2 = 2n(E[x'y' + C2/2n] − P),   σx² + σy² + C2 = n(E[x'² + y'² + C2/n] − Q),
+
+    so SSIM = 4 · (E[..xy..] − P)(P + M·S) / ((E[..x²+y²..] − Q)(Q + 2M·S)): twelve element-wise operations
+    after the filter. The factor 4 is left to the caller (:func:`ssim_map`, :func:`ssim`).
     """
     c, m = x.shape[1], st.centre
     x = x - m
     y = y - m
-    maps = (x, y, torch.addcmul(x * x, y, y), x * y)
+    k2 = torch.tensor(st.c2 / st.cov_norm, dtype=x.dtype, device=x.device)
+    maps = (x, y, torch.addcmul(torch.addcmul(k2, x, x), y, y), torch.addcmul(k2 / 2, x, y))
     if st.window == "gaussian" and st.dtype != torch.float64:
         # stack straight into the channels-last layout the depthwise conv wants (one transposing copy, not two)
         n, _, h, w = x.shape
         stack = torch.stack([t.permute(0, 2, 3, 1) for t in maps], dim=3).view(n, h, w, 4 * c).permute(0, 3, 1, 2)
     else:
         stack = torch.cat(maps, dim=1)
-    f = _filter_valid(stack, st.window, st.w1d)
-    ux, uy, uss, uxy = f.split(c, dim=1)
+    ux, uy, uss, uxy = _filter_valid(stack, st.window, st.w1d).split(c, dim=1)
     p = ux * uy
-    s = ux + uy
-    q = torch.addcmul(ux.square_(), uy, uy)                             # ux² + uy²
-    cs = torch.sub(uxy, p).mul_(2.0 * st.cov_norm).add_(st.c2)        # 2σxy + C2
-    cs.div_(torch.sub(uss, q).mul_(st.cov_norm).add_(st.c2))          # ÷ (σx² + σy² + C2)
-    lum = torch.add(p, s, alpha=m).mul_(2.0).add_(2.0 * m * m + st.c1)   # 2μxμy + C1
-    lum.div_(q.add_(s, alpha=2.0 * m).add_(2.0 * m * m + st.c1))         # ÷ (μx² + μy² + C1)
-    return lum.mul_(cs)
+    q = torch.addcmul(ux * ux, uy, uy)
+    s = torch.add(ux, uy).add_(m + st.c1 / (2.0 * m))
+    num = uxy.sub_(p).mul_(p.add_(s, alpha=m))
+    return num.div_(uss.sub_(q).mul_(q.add_(s, alpha=2.0 * m)))
 
 
 def ssim_map(
@@ -236,7 +250,7 @@ def ssim_map(
     docstring) or ``float64``.
     """
     st = _ssim_settings(a, b, data_range, window, win_size, sigma, K1, K2, use_sample_covariance, precision)
-    return _ssim_of(a.to(st.dtype), b.to(st.dtype), st)
+    return _ssim_of(a.to(st.dtype), b.to(st.dtype), st).mul_(4.0)
 
 
 def _box(d: torch.Tensor, k: int) -> tuple[int, int, int, int] | None:
@@ -296,7 +310,7 @@ def ssim(
     m = None
     if mask is not None:
         m = mask.to(device=x.device, dtype=st.dtype)[:, :1, pad:pad + hv, pad:pad + wv]
-    count = (m.sum(dim=(1, 2, 3), dtype=acc) * n_ch) if m is not None \
+    count = (_image_sums(m) * n_ch) if m is not None \
         else torch.full((n_img,), float(n_ch * hv * wv), dtype=acc, device=x.device)
     deficit = torch.zeros(n_img, dtype=acc, device=x.device)          # Σ (1 − map)·w = Σ_box w − Σ_box map·w
     for g, box in differing_boxes(x, y, k) if boxes is None else boxes:
@@ -305,10 +319,10 @@ def ssim(
         r0, r1, c0, c1 = box
         s = _ssim_of(x[g, :, r0:r1, c0:c1], y[g, :, r0:r1, c0:c1], st)
         if m is None:
-            deficit[g] += n_ch * s[0, 0].numel() - s.sum(dim=(1, 2, 3), dtype=acc)
+            deficit[g] += n_ch * s[0, 0].numel() - 4.0 * _image_sums(s)
         else:
             w = m[g, :, r0:r1 - k + 1, c0:c1 - k + 1]
-            deficit[g] += n_ch * w.sum(dim=(1, 2, 3), dtype=acc) - (s * w).sum(dim=(1, 2, 3), dtype=acc)
+            deficit[g] += n_ch * _image_sums(w) - 4.0 * _image_sums(s * w)
     return 1.0 - deficit / count
 
 
@@ -401,6 +415,12 @@ def pixel_values(pred: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor,
         ``{'psnr', 'ssim', 'l1', 'mae_rel'}`` → float64 tensors of shape (N,).
     """
     p = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
+    if pred.device.type == "cpu" and pred.shape[0] > 1:
+        # image by image on the CPU: every intermediate of one 256² image stays in the cache (a batch of 8
+        # streams through memory: ~2x slower per image, measured); on GPUs the batch goes at once
+        parts = [pixel_values(pred[i:i + 1], gt[i:i + 1], mask[i:i + 1], p, precision)
+                 for i in range(pred.shape[0])]
+        return {k: torch.cat([part[k] for part in parts]) for k in parts[0]}
     dtype = _compute_dtype(pred.device, "float64" if (p.gray or p.unit_range) else precision)
     a = to_uint8_levels(pred.detach().to(dtype))
     b = to_uint8_levels(gt.detach().to(device=pred.device, dtype=dtype))
