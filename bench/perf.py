@@ -651,7 +651,8 @@ def bench_metrics(s: PerfSettings, device: torch.device, notes: list[str]) -> di
 
     pixel_values(pred[:1], gt[:1], mask[:1], "paper")  # warm-ups: one image
     add("pixel (PSNR+SSIM+L1+MAE), torch, batched", pixel_torch, n,
-        "bench.metrics.pixel_values, protocol 'paper' (float32), composited outputs")
+        f"bench.metrics.pixel_values on batches of {bs} (image by image inside on the CPU), protocol 'paper' "
+        "(float32), composited outputs")
 
     # PSNR + SSIM alone, on uint8 levels, against skimage on the same arrays (issue: >= 10x per image)
     g_lv, c_lv, r_lv = (to_uint8(t).float() for t in (gt, pred, raw))
