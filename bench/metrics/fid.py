@@ -20,7 +20,8 @@ Dataset values:
 * ``n_fid`` — N, the number of image pairs.
 
 Ground-truth features depend only on the image and the extractor, not on the method or the mask set: they are
-kept per process and on disk, content-addressed (``<cache>/<extractor tag>/<sha256 of the uint8 image>.npy``,
+kept per process and on disk, content-addressed (``<cache>/<extractor tag>/<sha256 of the uint8 image>.npy``; the
+tag names the weights' sha256, torch-fidelity's version and the device type;
 cache = ``$BENCH_FID_CACHE``, default ``<results root>/.cache/inception-real``; ``BENCH_FID_CACHE=off`` or
 ``real_cache=False`` disables it), so after the first evaluation of a dataset only the outputs go through Inception.
 
@@ -41,9 +42,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.registry import METRICS
-
 from bench.io import atomic_write_bytes
+from bench.registry import METRICS
 
 from . import weights as W
 from .base import InpaintMetric, to_uint8
@@ -51,7 +51,7 @@ from .base import InpaintMetric, to_uint8
 FEATURE_DIM = 2048
 _LOCK = threading.Lock()
 _EXTRACTORS: dict[tuple[str, str], torch.nn.Module] = {}   # (weights file, device) → extractor, one per process
-_REAL_FEATURES: dict[tuple[str, str], np.ndarray] = {}   # (weights file, sha256 of uint8 image) → features
+_REAL_FEATURES: dict[tuple[str, str], np.ndarray] = {}   # (weights file@device, sha256 of uint8 image) → features
 _REAL_FEATURES_MAX = 20_000                                  # 8 KB each: at most ~160 MB
 
 
@@ -84,9 +84,10 @@ def real_cache_dir(real_cache: str | os.PathLike | bool | None = None) -> Path |
     return default_results_root() / ".cache" / "inception-real"
 
 
-def extractor_tag(weights_file: str) -> str:
-    """Identity of the features: sha256 of the weights file (memoised per path, size and mtime) and the
-    torch-fidelity version, so a changed file or extractor never reads stale features."""
+def extractor_tag(weights_file: str, device_type: str = "cpu") -> str:
+    """Identity of the features: sha256 of the weights file (memoised per path, size and mtime), the
+    torch-fidelity version and the device type (kernels round differently, ~1e-5), so a changed file, extractor
+    or device never reads another's features."""
     st = os.stat(weights_file)
     key = (str(weights_file), st.st_size, st.st_mtime_ns)
     tag = _WEIGHTS_TAGS.get(key)
@@ -99,7 +100,7 @@ def extractor_tag(weights_file: str) -> str:
                 h.update(block)
         tag = f"inception-{h.hexdigest()[:16]}-tf{torch_fidelity.__version__}"
         _WEIGHTS_TAGS[key] = tag
-    return tag
+    return f"{tag}-{device_type}"
 
 
 def _cache_file(root: Path, tag: str, digest: str) -> Path:
@@ -297,10 +298,11 @@ class FIDKIDMetric(InpaintMetric):
         differs = (fake_u8 != real_u8).flatten(1).any(dim=1)
         n = len(metas)
         # ground-truth features do not depend on the method or the mask set: reuse them within the process
-        keys = [(res.found, hashlib.sha256(real_u8[i].cpu().numpy().tobytes()).hexdigest()) for i in range(n)]
+        extractor = f"{res.found}@{pred.device.type}"
+        keys = [(extractor, hashlib.sha256(real_u8[i].cpu().numpy().tobytes()).hexdigest()) for i in range(n)]
         cached = [_REAL_FEATURES.get(k) for k in keys]
         root = real_cache_dir(self.real_cache)
-        tag = extractor_tag(res.found) if root is not None else ""
+        tag = extractor_tag(res.found, pred.device.type) if root is not None else ""
         for i in range(n):
             if cached[i] is None and root is not None:
                 cached[i] = _load_cached(_cache_file(root, tag, keys[i][1]))

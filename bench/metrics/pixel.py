@@ -272,7 +272,8 @@ def differing_boxes(a: torch.Tensor, b: torch.Tensor, k: int = 11,
     of the crop covers map rows r0:r1−k+1; map row i = image rows i..i+k−1); ``box`` None where a = b.
 
     On the CPU one entry per image (each its own box; batching images with equal boxes measured no faster: the
-    wider stacks leave the cache); on other devices one entry for the whole batch (the union box, no host loop). ``sq_error``: ``squared_error(a, b)`` if already computed."""
+    wider stacks leave the cache); on other devices one entry for the whole batch (the union box, no host loop).
+    ``sq_error``: ``squared_error(a, b)`` if already computed."""
     d = squared_error(a, b) if sq_error is None else sq_error
     groups = [slice(i, i + 1) for i in range(a.shape[0])] if a.device.type == "cpu" else [slice(None)]
     return [(g, _box(d[g], k)) for g in groups]
@@ -497,7 +498,8 @@ class PixelMetric(InpaintMetric):
 
     def describe(self) -> dict:
         d = super().describe()
-        d.update(protocol=self.protocol.name, source=self.source, settings=asdict(self.protocol), precision=self.precision,
+        d.update(protocol=self.protocol.name, source=self.source, settings=asdict(self.protocol),
+                 precision=self.precision,
                  quantisation="round(clip((x+1)*127.5, 0, 255)) (uint8 levels, as a saved PNG)",
                  l1="mmagic MAE(mask_key='mask', scaling=100): sum|gt-pred|/255*mask/(sum(mask)*C)*100",
                  mae_rel="sum|a-b|/sum(a+b) (EdgeConnect/PEN-Net compare_mae)",
