@@ -332,23 +332,20 @@ def masked_l1(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, scaling: flo
     """mmagic ``MAE(mask_key='mask', scaling=100)`` per image: Σ|a−b|/range·mask / (Σmask·C + 1e-12) × scaling.
 
     Sums accumulate in float64 (exact for uint8 levels in float32) and the range is divided out afterwards."""
-    acc = torch.float32 if a.device.type == "mps" else torch.float64
     diff = (a - b.to(a.dtype)).abs_()
     m = mask.to(a.dtype)
     scale = diff.shape[1] / m.shape[1]
-    num = (diff * m).flatten(1).sum(dim=1, dtype=acc) / data_range
-    return num / (m.flatten(1).sum(dim=1, dtype=acc) * scale + 1e-12) * scaling
+    return _image_sums(diff * m) / data_range / (_image_sums(m) * scale + 1e-12) * scaling
 
 
 def relative_mae(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """EdgeConnect / PEN-Net ``compare_mae`` per image: Σ|a−b| / Σ(a+b) (over ``mask`` pixels if given)."""
-    acc = torch.float32 if a.device.type == "mps" else torch.float64
     x, y = a, b.to(a.dtype)
     num, den = (x - y).abs_(), x + y
     if mask is not None:
         m = mask.to(a.dtype).expand_as(num)
         num, den = num * m, den * m
-    return num.flatten(1).sum(dim=1, dtype=acc) / den.flatten(1).sum(dim=1, dtype=acc)
+    return _image_sums(num) / _image_sums(den)
 
 
 # --------------------------------------------------------------------------------------------- protocols
