@@ -53,6 +53,8 @@ import torch
 
 SCHEMA = "bench-perf/1"
 DEFAULT_OUT = Path("results") / "perf"
+# torch's intra-op thread count as the process started (an evaluation runs with it; run_perf pins its own)
+DEFAULT_THREADS = torch.get_num_threads()
 # SWAP generator widths of the paper config by feature side (64 at 256 px ... 256 at 16 px): attention channels
 PAPER_ATTENTION_CHANNELS = {16: 256, 32: 256, 64: 256, 128: 128}
 VGG_LOSS_METHODS_NOTE = ("VGG19 perceptual/style losses disabled for the train step (model.use_vgg_losses=False): "
@@ -624,8 +626,7 @@ def bench_metrics(s: PerfSettings, device: torch.device, notes: list[str]) -> di
     """Images/s of the pixel metrics (torch, skimage), LPIPS and FID features; ATen ops of the pixel path."""
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-    from bench.metrics import inception_features, lpips_distance, pixel_values, psnr, ssim, to_uint8
-    from bench.metrics.pixel import differing_boxes, squared_error
+    from bench.metrics import inception_features, lpips_distance, pixel_values, psnr_ssim, to_uint8
     from bench.metrics import weights as W
     from bench.metrics.fid import get_inception, new_inception_module
     from bench.metrics.perceptual import get_lpips
@@ -663,16 +664,8 @@ def bench_metrics(s: PerfSettings, device: torch.device, notes: list[str]) -> di
     def psnr_ssim_torch(p_lv):
         def run():
             for b in pieces:
-                d2 = squared_error(p_lv[b], g_lv[b])   # shared by PSNR and SSIM's boxes
-                psnr(p_lv[b], g_lv[b], 255, sq_error=d2)
-                ssim(p_lv[b], g_lv[b], 255, boxes=differing_boxes(p_lv[b], g_lv[b], 11, sq_error=d2))
+                psnr_ssim(p_lv[b], g_lv[b], 255)   # Gaussian 11, float32: the 'paper' protocol
         return run
-
-    psnr_ssim_torch(c_lv)()
-    add("PSNR+SSIM, torch, composite", psnr_ssim_torch(c_lv), n,
-        "bench.metrics psnr+ssim (Gaussian 11, float32), composited outputs: centre hole, known pixels = GT")
-    add("PSNR+SSIM, torch, raw", psnr_ssim_torch(r_lv), n,
-        "the same on raw outputs that differ from the GT everywhere (nothing to skip)")
 
     a8 = to_uint8(pred).permute(0, 2, 3, 1).cpu().numpy()
     b8 = to_uint8(gt).permute(0, 2, 3, 1).cpu().numpy()
@@ -683,8 +676,38 @@ def bench_metrics(s: PerfSettings, device: torch.device, notes: list[str]) -> di
             structural_similarity(b8[i], a8[i], gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
                                   data_range=255, channel_axis=-1)
 
-    add("PSNR+SSIM, skimage, per image", pixel_skimage, n,
-        "skimage.metrics on the composites, CPU, one image at a time (its cost does not depend on the content)")
+    # timed round-robin (torch composite, torch raw, skimage per repetition): the throughput of this shared
+    # machine drifts by tens of percent over minutes, so each ratio compares calls made seconds apart
+    contenders = {"composite": psnr_ssim_torch(c_lv), "raw": psnr_ssim_torch(r_lv), "skimage": pixel_skimage}
+    notes_ps = {"composite": "bench.metrics psnr+ssim (Gaussian 11, float32), composited outputs: centre hole, "
+                             "known pixels = GT",
+                "raw": "the same on raw outputs that differ from the GT everywhere (nothing to skip)",
+                "skimage": "skimage.metrics on the composites, CPU, one image at a time (its cost does not depend "
+                           "on the content)"}
+    names_ps = {"composite": "PSNR+SSIM, torch, composite", "raw": "PSNR+SSIM, torch, raw",
+                "skimage": "PSNR+SSIM, skimage, per image"}
+    thread_counts = [torch.get_num_threads()]
+    if device.type == "cpu" and DEFAULT_THREADS > thread_counts[0]:
+        thread_counts.append(DEFAULT_THREADS)     # how an evaluation runs: torch's default thread count
+    out["psnr_ssim_vs_skimage"] = []
+    threads_now = torch.get_num_threads()
+    try:
+        for t in thread_counts:
+            torch.set_num_threads(t)
+            tim = time_interleaved(contenders, device, reps=max(3, s.max_reps + 2) if not s.quick else 1)
+            suffix = "" if t == thread_counts[0] else f", {t} threads"
+            for key, st in tim.items():
+                out["rows"].append({"name": names_ps[key] + suffix, "images_per_s": n / st["median_s"],
+                                    "images_per_s_min": n / st["max_s"], "images_per_s_max": n / st["min_s"],
+                                    "timing": st, "note": notes_ps[key] + (f" (torch on {t} threads; skimage "
+                                                                           "uses one)" if suffix else "")})
+            pair = {"threads": t}
+            for key in ("composite", "raw"):
+                ratios = [sk / tc for sk, tc in zip(tim["skimage"]["times_s"], tim[key]["times_s"])]
+                pair[key] = {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
+            out["psnr_ssim_vs_skimage"].append(pair)
+    finally:
+        torch.set_num_threads(threads_now)
 
     res = W.resolve_lpips_backbone("alex", allow_download=False)
     if res.found is None:
@@ -803,14 +826,18 @@ def evaluate_targets(doc: dict) -> list[dict]:
                               "(ATen op count constant in size/classes)",
                     "measured": ", ".join(f"{n}: {'ok' if ok else 'GROWS'}" for n, ok in checks),
                     "met": all(ok for _, ok in checks)})
-    mrows = {r["name"]: r for r in (doc.get("metrics") or {}).get("rows", [])}
-    sk = mrows.get("PSNR+SSIM, skimage, per image")
-    tc, tr = mrows.get("PSNR+SSIM, torch, composite"), mrows.get("PSNR+SSIM, torch, raw")
-    if sk and tc and tr:
-        rc, rr = tc["images_per_s"] / sk["images_per_s"], tr["images_per_s"] / sk["images_per_s"]
-        out.append({"target": "torch PSNR+SSIM >= 10x skimage per image (composited outputs, as evaluated)",
-                    "measured": f"{rc:.1f}x on composites (centre hole), {rr:.1f}x on raw outputs that differ "
-                                f"everywhere", "met": rc >= 10})
+    pairs = (doc.get("metrics") or {}).get("psnr_ssim_vs_skimage") or []
+    if pairs:
+        first = pairs[0]
+
+        def fmt(p, key):
+            r = p[key]
+            return f"{r['median']:.1f}x ({r['min']:.1f}-{r['max']:.1f})"
+        parts = [f"{p['threads']} thread{'s' if p['threads'] > 1 else ''}: {fmt(p, 'composite')} on composites "
+                 f"(centre hole), {fmt(p, 'raw')} on raw outputs that differ everywhere" for p in pairs]
+        out.append({"target": "torch PSNR+SSIM >= 10x skimage per image (composited outputs, as evaluated; "
+                              "median of round-robin pairs, per core)",
+                    "measured": "; ".join(parts), "met": first["composite"]["median"] >= 10})
     ev = doc.get("evaluation_overhead") or []
     if ev:
         trained = [e for e in ev if e["network"]]       # telea, a classical fill, has no forward to compare with

@@ -196,7 +196,8 @@ def test_raw_outputs_and_batches_give_the_full_map_mean(photos):
     assert ssim(a[2:3], b[2:3], 255) == 1.0               # no box: exactly 1
     torch.testing.assert_close(ssim(a, b, 255), full, rtol=0, atol=1e-6)
     # the union-box code path (one group for the whole batch) as non-CPU devices run it
-    union = [(slice(None), pixel._box(pixel.squared_error(a, b), 11))]
+    d2 = pixel.squared_error(a, b)
+    union = [(slice(0, 4), pixel._box(d2.sum(dim=(0, 1, 3)).numpy(), d2.sum(dim=(0, 1, 2)).numpy(), 11))]
     assert union[0][1] == (0, 256, 0, 256)                 # image 1 differs everywhere
     torch.testing.assert_close(ssim(a, b, 255, boxes=union), full, rtol=0, atol=1e-6)
     boxes = pixel.differing_boxes(a, b, 11)
@@ -214,3 +215,32 @@ def test_pixel_values_float32_equals_float64(photos):
         np.testing.assert_allclose(f32["ssim"], f64["ssim"], rtol=0, atol=2e-6)
     with pytest.raises(ValueError, match="precision"):
         PixelMetric(precision="float16")
+
+
+def test_psnr_ssim_equals_the_separate_functions(photos):
+    """``psnr_ssim`` shares one squared error between the metrics; it returns what ``psnr`` and ``ssim`` give
+    alone (full image, no boxes), with and without a mask, in every precision, for identical and all-different
+    images too. ``psnr`` restricted to the boxes equals the whole-image sum."""
+    from bench.metrics import pixel, psnr_ssim
+
+    gt, pred, hole = photos
+    a = torch.from_numpy(pred).permute(0, 3, 1, 2).float()
+    b = torch.from_numpy(gt).permute(0, 3, 1, 2).float()
+    a[1] = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (3, 256, 256))).float()   # differs everywhere
+    a[2] = b[2]                                                                                   # identical
+    mask = torch.from_numpy(hole).float()[:, None]
+    for m in (None, mask):
+        for precision in ("float32", "float64"):
+            p, s = psnr_ssim(a, b, 255, mask=m, precision=precision)
+            p_alone = psnr(a, b, 255, mask=m)
+            torch.testing.assert_close(p, p_alone, rtol=1e-12, atol=0, equal_nan=True)
+            torch.testing.assert_close(s, ssim(a, b, 255, mask=m, precision=precision), rtol=0, atol=1e-12)
+            assert torch.isinf(p[2]) and s[2] == 1.0
+            boxes = pixel.differing_boxes(a, b, 11)
+            torch.testing.assert_close(psnr(a, b, 255, mask=m, boxes=boxes), p_alone, rtol=1e-12, atol=0)
+    # the uniform 51 window of the PEN-Net protocol, sample covariance
+    p, s = psnr_ssim(a, b, 255, window="uniform", win_size=51, use_sample_covariance=True)
+    torch.testing.assert_close(s, ssim(a, b, 255, window="uniform", win_size=51, use_sample_covariance=True),
+                               rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="boxes cover"):
+        ssim(a, b, 255, boxes=pixel.differing_boxes(a[:2], b[:2], 11))

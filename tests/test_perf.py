@@ -61,7 +61,14 @@ def test_quick_run_attention_and_metrics(quick_run):
     assert all(m["estimate_bytes"] > 0 for m in att["memory_vs_chunk"])
     assert att["loop_check"]["aten_ops"]["16"]["swap_k1"] > 0
     names = [r["name"] for r in doc["metrics"]["rows"]]
-    assert len(names) == 6 and any("skimage" in n for n in names) and any("LPIPS" in n for n in names)
+    # PSNR+SSIM vs skimage: round-robin pairs on the pinned thread, again on torch's default count when larger
+    pairs = doc["metrics"]["psnr_ssim_vs_skimage"]
+    assert pairs[0]["threads"] == 1 and [p["threads"] for p in pairs[1:]] in ([], [perf.DEFAULT_THREADS])
+    for p in pairs:
+        for key in ("composite", "raw"):
+            assert 0 < p[key]["min"] <= p[key]["median"] <= p[key]["max"]
+    assert len(names) == 6 + 3 * (len(pairs) - 1)
+    assert any("skimage" in n for n in names) and any("LPIPS" in n for n in names)
     assert {"PSNR+SSIM, torch, composite", "PSNR+SSIM, torch, raw"} <= set(names)
     assert all(r["images_per_s"] > 0 for r in doc["metrics"]["rows"])
     assert {e["method"] for e in doc["evaluation_overhead"]} == {"gatedconv", "telea"}

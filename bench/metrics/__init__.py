@@ -14,14 +14,14 @@ from .base import InpaintMetric, mean_of_values, to_uint8, to_uint8_levels
 from .bins import hole_ratio_bins, per_image_table
 from .fid import FIDKIDMetric, fid_from_features, frechet_distance, inception_features, kid_from_features
 from .perceptual import LPIPSMetric, lpips_distance
-from .pixel import (PROTOCOLS, PixelMetric, Protocol, masked_l1, pixel_values, psnr, relative_mae, rgb_to_gray,
-                    ssim, ssim_map)
+from .pixel import (PROTOCOLS, PixelMetric, Protocol, masked_l1, pixel_values, psnr, psnr_ssim, relative_mae,
+                    rgb_to_gray, ssim, ssim_map)
 from .segmentation import SegmentationMetric, confusion_matrices, iou_from_confusion
 from .weights import describe_weights, resolve_fid_weights, resolve_lpips_backbone
 
 __all__ = [
     "InpaintMetric", "mean_of_values", "to_uint8", "to_uint8_levels",
-    "PixelMetric", "Protocol", "PROTOCOLS", "psnr", "ssim", "ssim_map", "masked_l1", "relative_mae",
+    "PixelMetric", "Protocol", "PROTOCOLS", "psnr", "ssim", "psnr_ssim", "ssim_map", "masked_l1", "relative_mae",
     "rgb_to_gray", "pixel_values",
     "FIDKIDMetric", "frechet_distance", "fid_from_features", "kid_from_features", "inception_features",
     "LPIPSMetric", "lpips_distance",
