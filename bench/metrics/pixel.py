@@ -245,8 +245,8 @@ def _ssim_of(x: torch.Tensor, y: torch.Tensor, st: _SSIMSettings) -> torch.Tenso
         (2/n)(2σxy + C2) = α − β + 2C2/n,  (2/n)(σx² + σy² + C2) = α + β + 2C2/n,
 
     and SSIM is their ratio: four maps to build and twelve element-wise operations after the filter, all on
-    contiguous planes. Where the two patches are identical, v = 0 in the window, ε = E[v²] = 0 exactly and the
-    ratio is exactly 1, as in skimage's float64 arithmetic.
+    contiguous planes. Where the two patches are identical, v = 0 in the window, ε = E[v] = E[v²] = 0 exactly
+    and the ratio is exactly 1, as in skimage's float64 arithmetic.
     """
     n, c, h, w = x.shape
     buf = torch.empty((n, 4, c, h, w), dtype=x.dtype, device=x.device)
