@@ -244,3 +244,31 @@ def test_psnr_ssim_equals_the_separate_functions(photos):
                                rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="boxes cover"):
         ssim(a, b, 255, boxes=pixel.differing_boxes(a[:2], b[:2], 11))
+
+
+@pytest.mark.parametrize("precision,ssim_tol", [("float32", SSIM_TOL_GAUSS_F32), ("float64", SSIM_TOL)])
+def test_non_square_images_and_holes_match_skimage(photos, precision, ssim_tol):
+    """The float32 filter hands back transposed planes: every shape here has height ≠ width (image, hole and
+    box), so a swapped axis cannot cancel out. The full map, the boxed mean and the masked mean all match
+    skimage's float64 map."""
+    from bench.metrics import psnr_ssim, ssim_map
+
+    gt = photos[0][0][20:220, 8:251]                        # 200×243 crop of astronaut
+    hole = np.zeros(gt.shape[:2], bool)
+    hole[37:101, 90:200] = True                             # 64×110 hole, off centre
+    pred = cv2.inpaint(np.ascontiguousarray(gt), hole.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+    _, smap = structural_similarity(gt, pred, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                    data_range=255, channel_axis=-1, full=True)
+    a, b = (torch.from_numpy(x).permute(2, 0, 1)[None].float() for x in (pred, gt))
+    ours = ssim_map(a, b, 255, precision=precision)
+    assert ours.shape == (1, 3, 190, 233) and ours.is_contiguous()
+    np.testing.assert_allclose(ours[0].permute(1, 2, 0).double().numpy(), smap[5:-5, 5:-5], rtol=0,
+                               atol=50 * ssim_tol)   # per pixel; the means below are held to ssim_tol
+    mask = torch.from_numpy(hole).float()[None, None]
+    p, s = psnr_ssim(a, b, 255, precision=precision)
+    assert abs(float(s) - smap[5:-5, 5:-5].mean()) <= ssim_tol
+    assert abs(float(p) - peak_signal_noise_ratio(gt, pred, data_range=255)) <= PSNR_TOL
+    inner = np.zeros_like(hole)
+    inner[5:-5, 5:-5] = True
+    _, s_hole = psnr_ssim(a, b, 255, mask=mask, precision=precision)
+    assert abs(float(s_hole) - smap[hole & inner].mean()) <= ssim_tol
