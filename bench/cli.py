@@ -17,16 +17,33 @@ class BenchGroup(click.Group):
     """Turns the harness's own error types into one clear line instead of a traceback."""
 
     def invoke(self, ctx):
+        from bench.runlock import RunLockedError
         from bench.runner import RunError
 
-        expected = (RunError, FileNotFoundError, ValueError, KeyError)
+        expected = (RunError, RunLockedError, OSError, ValueError, KeyError)
         try:
             return super().invoke(ctx)
         except expected as e:  # noqa: PERF203
             if isinstance(e, click.ClickException):
                 raise
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-            raise click.ClickException(f"{type(e).__name__}: {msg}") from e
+            raise click.ClickException(error_line(e)) from None
+
+
+def error_line(e: BaseException) -> str:
+    """One line for a user or environment error: what failed, on which file, and the fix."""
+    import errno
+
+    if isinstance(e, OSError) and not isinstance(e, FileNotFoundError) and e.errno is not None:
+        where = f" {e.filename}" if e.filename else ""
+        fix = {errno.ENOSPC: "free disk space, or write results elsewhere (--results / BENCH_RESULTS_ROOT)",
+               errno.EDQUOT: "free disk space, or write results elsewhere (--results / BENCH_RESULTS_ROOT)",
+               errno.EROFS: "the file system is read-only: choose a writable --results / --data-root",
+               errno.EACCES: "no permission: choose a folder you can write (--results / --data-root)",
+               errno.EPERM: "no permission: choose a folder you can write (--results / --data-root)"}.get(
+                   e.errno, "check the path and the disk")
+        return f"{type(e).__name__}: cannot access{where}: {e.strerror}; {fix}"
+    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+    return f"{type(e).__name__}: {msg}"
 
 
 @click.group(cls=BenchGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -112,25 +129,48 @@ def train(method, dataset, variant, preset, seed, data_root, results_root, work_
               help="checkpoint to evaluate (default: the run folder's last one)")
 @click.option("--predictions", type=click.Path(file_okay=False), default=None,
               help="score a folder of external predictions (see `bench masks export`) instead of a model")
-@click.option("--method-name", default=None, help="name for external predictions in tables")
-@click.option("--masks", "mask_sets", default="center,irregular", show_default=True, help=MASKS_HELP)
+@click.option("--method-name", default=None, help="name of external predictions in tables (required with "
+              "--predictions; not a registered method's name)")
+@click.option("--manifest", type=click.Path(dir_okay=False), default=None,
+              help="the export's manifest.json for --predictions [default: PREDICTIONS/manifest.json]")
+@click.option("--masks", "mask_sets", default="center,irregular", show_default=True,
+              help=MASKS_HELP + "; with --predictions: the manifest's set")
 def eval_(method, dataset, variant, preset, seed, data_root, results_root, work_dir, cfg_options, skip_bad, checkpoint,
-          predictions, method_name, mask_sets):
+          predictions, method_name, manifest, mask_sets):
     """Evaluate a checkpoint on fixed mask sets; an interrupted evaluation continues where it stopped.
 
     \b
     Example:
       bench eval --method swap --dataset toy --checkpoint results/toy/swap/.../checkpoints/iter_20.pth
+      bench eval -m telea --predictions preds/ --method-name mine   # dataset, preset, masks: preds/manifest.json
     """
     from bench import api
 
+    if predictions is not None:
+        given = _given(("dataset", "preset", "mask_sets"))
+        out = api.predictions_run(predictions, method_name, dataset if "dataset" in given else None,
+                                  preset if "preset" in given else None,
+                                  _split(mask_sets) if "mask_sets" in given else None, manifest,
+                                  _options(cfg_options, skip_bad), data_root, results_root, work_dir)
+        _print_summary(out.document, out.metrics_path)
+        return
+    if method_name or manifest:
+        raise click.UsageError("--method-name and --manifest belong to --predictions (a checkpoint is scored "
+                               "under its method's own name)")
     cfg, run_dir = api.prepare_run(method, dataset, preset, variant, seed, _options(cfg_options, skip_bad),
                                    data_root, results_root, work_dir)
-    if checkpoint is None and predictions is None:
+    if checkpoint is None:
         checkpoint = api.find_run_checkpoint(run_dir)
-    out = api.run_eval(cfg, run_dir, checkpoint, _split(mask_sets), predictions_dir=predictions,
-                       method_name=method_name)
+    out = api.run_eval(cfg, run_dir, checkpoint, _split(mask_sets))
     _print_summary(out.document, out.metrics_path)
+
+
+def _given(names) -> set:
+    """Which of ``names`` the user typed (not left at their defaults)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return {n for n in names if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)}
 
 
 def _options(cfg_options, skip_bad: bool) -> dict:
@@ -149,7 +189,8 @@ def _print_summary(doc: dict, path) -> None:
                          for k, v in s["metrics"].items())
         click.echo(f"  {name:10s} N={s['num_images']:<5d} {vals}")
         for k, why in s["reasons"].items():
-            click.echo(f"  {'':10s} {k}: null ({why})")
+            state = "null" if s["metrics"].get(k) is None else "note"
+            click.echo(f"  {'':10s} {k}: {state} ({why})")
 
 
 @main.command()
@@ -285,8 +326,9 @@ def masks_export(dataset, mask_set, preset, data_root, out):
     \b
     Example:
       bench masks export --dataset outdoor --masks center --out exported/
-      (fill exported/images/*.png with your method into preds/, same file names)
-      bench eval --predictions preds/ --dataset outdoor --masks center --method-name mine -m telea
+      (fill exported/images/*.png with your method into preds/, same file names;
+       cp exported/manifest.json preds/)
+      bench eval --predictions preds/ --method-name mine -m telea
     """
     from bench.predictions import export_masked
 

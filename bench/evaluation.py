@@ -1,17 +1,21 @@
 """Evaluation on fixed mask sets: predict -> composite -> metrics, streaming and resumable.
 
-Evaluation never draws random masks: test image *i* gets mask *i mod N* of a named on-disk set.
-Images are scored in fixed batches; after each batch every metric's new per-image results are written
-atomically to ``eval_state/<mask set>/batch_NNNNN.pkl``. A killed evaluation restarted with the same
-model, dataset and mask set loads those files and continues with the first unscored batch, so the final
-numbers equal an uninterrupted run's.
+Evaluation never draws random masks: test image *i* gets mask *i mod N* of a named on-disk set, whose pixels
+are checked against its manifest as they are read. Images are scored in fixed batches; after each batch every
+metric's new per-image results are written atomically to ``eval_state/<mask-set key>/batch_NNNNN.npz``
+(JSON + numpy arrays, read with ``allow_pickle=False``), each stamped with the evaluation's key: the model
+(checkpoint sha256, or the predictions' file hashes), the test data's fingerprint, the mask set's hash, the
+batch size and the metric configuration. A killed evaluation restarted with the same key continues with the
+first unscored batch, so the final numbers equal an uninterrupted run's; any change of the key starts afresh.
+Samples (``samples/<key>/``) are those of the first ``save_samples`` test images, written with their batch,
+and the reported wall time is the sum of the batches' own times: neither depends on where a run was killed.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +25,10 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from bench.datasets.collate import inpaint_collate
-from bench.io import atomic_write_json, atomic_write_pickle, atomic_write_text
+from bench.io import StateFileError, atomic_write_json, atomic_write_state, atomic_write_text, file_sha256
 from bench.registry import DATASETS, METRICS, register_all_modules
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass
@@ -52,10 +56,12 @@ def mask_root(data_root: str | Path | None = None) -> Path:
 
 
 def resolve_mask_set(name: str, cfg: Config):
-    """A mask-set name from ``--masks`` -> a verified ``masks.MaskSet``.
+    """A mask-set name from ``--masks`` -> a checked ``masks.MaskSet``.
 
     ``center`` and ``irregular`` are the default sets (made on first use, byte-identical everywhere);
-    anything else is read as a path to a mask-set folder (``bench masks make``).
+    anything else is read as a path to a mask-set folder (``bench masks make``). The whole-set hash is
+    recomputed from the manifest once here (an edited manifest field is an error, never copied into
+    ``metrics.json``); every mask's pixels are checked against the manifest as it is read.
     """
     import masks
 
@@ -63,18 +69,20 @@ def resolve_mask_set(name: str, cfg: Config):
     root = mask_root(cfg.get("data_root"))
     if name == "center":
         hole = int(round(size * float(cfg.get("center_hole_ratio", 0.5))))
-        return masks.default_mask_set("center", size, root, hole=hole)
-    if name == "irregular":
+        ms = masks.default_mask_set("center", size, root, hole=hole)
+    elif name == "irregular":
         irr = cfg.get("irregular_masks", {})
-        return masks.default_mask_set("irregular", size, root, count=irr.get("count"), seed=irr.get("seed"))
-    path = Path(name)
-    if not path.is_dir():
-        raise FileNotFoundError(f"mask set {name!r} is neither 'center', 'irregular' nor a folder; make one with "
-                                f"`bench masks make --out DIR ...`")
-    ms = masks.MaskSet.load(path)
-    if tuple(ms.size) != (size, size):
-        raise ValueError(f"mask set {path} has masks of size {ms.size}, but the run's images are {size}x{size}; "
-                         f"make a set with --size {size}")
+        ms = masks.default_mask_set("irregular", size, root, count=irr.get("count"), seed=irr.get("seed"))
+    else:
+        path = Path(name)
+        if not path.is_dir():
+            raise FileNotFoundError(f"mask set {name!r} is neither 'center', 'irregular' nor a folder; make one "
+                                    f"with `bench masks make --out DIR ...`")
+        ms = masks.MaskSet.load(path)
+        if tuple(ms.size) != (size, size):
+            raise ValueError(f"mask set {path} has masks of size {ms.size}, but the run's images are "
+                             f"{size}x{size}; make a set with --size {size}")
+    ms.verify_set_hash()
     return ms
 
 
@@ -101,13 +109,17 @@ def build_metrics(cfg: Config, class_names=None) -> list:
     return metrics
 
 
-def _state_key(model_id: str, mask_set, dataset, batch_size: int, metrics) -> dict:
+def _state_key(model_id: str, mask_set, data: dict, batch_size: int, metrics, save_samples: int,
+               predictions: dict | None = None) -> dict:
     return {
         "version": STATE_VERSION,
         "model": model_id,
+        "predictions": predictions,
+        "data_fingerprint": data["sha256"],
         "mask_set_sha256": mask_set.sha256,
-        "num_images": len(dataset),
+        "num_images": int(data["num_items"]),
         "batch_size": int(batch_size),
+        "save_samples": int(save_samples),
         "metrics": [type(m).__name__ for m in metrics],
         "metric_config": [_describe(m) for m in metrics],
     }
@@ -118,31 +130,66 @@ def _describe(metric) -> dict:
     return d() if callable(d) else {"type": type(metric).__name__}
 
 
-def _load_state(state_dir: Path, key: dict) -> dict[int, list]:
-    """Batches already scored under the same key; a state from another model/mask set is moved aside."""
+def _key_hash(key: dict) -> str:
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _load_state(state_dir: Path, samples_dir: Path | None, key: dict) -> dict[int, dict]:
+    """Batches already scored under exactly this key. A state of another key (model, data, masks, metrics)
+    is removed with its samples: it describes something else and is never mixed into this evaluation."""
     key_file = state_dir / "state.json"
-    if not state_dir.is_dir():
-        return {}
-    if not key_file.is_file() or json.loads(key_file.read_text()) != json.loads(json.dumps(key, default=str)):
-        stale = state_dir.with_name(state_dir.name + ".stale")
-        shutil.rmtree(stale, ignore_errors=True)
-        state_dir.rename(stale)
+    kh = _key_hash(key)
+    same = False
+    if key_file.is_file():
+        try:
+            same = json.loads(key_file.read_text()).get("key_sha256") == kh
+        except (OSError, ValueError, AttributeError):
+            same = False
+    if not same:
+        for d in (state_dir, samples_dir):
+            if d is not None and d.exists():
+                shutil.rmtree(d)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(key_file, {"key_sha256": kh, "key": key})
         return {}
     done = {}
-    for f in sorted(state_dir.glob("batch_*.pkl")):
-        with open(f, "rb") as fh:
-            done[int(f.stem.split("_")[1])] = pickle.load(fh)
+    for f in sorted(state_dir.glob("batch_*.npz")):
+        try:
+            done[int(f.stem.split("_")[1])] = _read_batch(f, kh)
+        except (StateFileError, ValueError):
+            f.unlink(missing_ok=True)  # damaged or foreign: scored again
     return done
+
+
+def _read_batch(path: Path, key_hash: str) -> dict:
+    from bench.io import read_state
+
+    b = read_state(path, key_hash)
+    if not isinstance(b, dict) or not isinstance(b.get("results"), list) or "seconds" not in b:
+        raise StateFileError(f"{path}: not a batch of this evaluation")
+    return b
+
+
+def mask_set_folder(name: str, mask_set) -> str:
+    """The folder name (and ``metrics.json`` key) of a mask set: the default name, or a safe key made from a
+    custom set's folder name and hash, never the raw ``--masks`` argument (which may be an absolute path or
+    contain ``..``)."""
+    import masks
+
+    return masks.mask_set_key(name, mask_set)
 
 
 def evaluate_mask_set(model, cfg: Config, mask_set, name: str, run_dir: Path, model_id: str,
                       batch_size: int | None = None, progress: bool = True,
                       samples_dir: Path | None = None, save_samples: int = 0,
                       predictions_dir: Path | None = None) -> MaskSetResult:
-    """Score one model (or a folder of external predictions) on one fixed mask set, resumably."""
-    import time
+    """Score one model (or a folder of external predictions) on one fixed mask set, resumably.
 
+    ``name`` is the mask set's folder key (:func:`mask_set_folder`).
+    """
     from tqdm import tqdm
+
+    from bench.datasets.fingerprint import dataset_fingerprint
 
     t0 = time.time()
     dataset = build_test_dataset(cfg, mask_set)
@@ -151,47 +198,53 @@ def evaluate_mask_set(model, cfg: Config, mask_set, name: str, run_dir: Path, mo
     batch_size = int(batch_size or cfg.get("eval_batch_size", 8))
     n = len(dataset)
     num_batches = (n + batch_size - 1) // batch_size
-    state_dir = Path(run_dir) / "eval_state" / name
-    key = _state_key(model_id, mask_set, dataset, batch_size, metrics)
-    done = _load_state(state_dir, key)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(state_dir / "state.json", key)
-
+    pred_fp = None
     if predictions_dir is not None:
+        from bench.datasets.fingerprint import files_fingerprint
         from bench.predictions import check_predictions
 
-        check_predictions(predictions_dir, dataset)
+        pred_fp = files_fingerprint(check_predictions(predictions_dir, dataset))
+    save_samples = int(save_samples) if samples_dir is not None else 0
+    key = _state_key(model_id, mask_set, dataset_fingerprint(dataset), batch_size, metrics, save_samples, pred_fp)
+    kh = _key_hash(key)
+    state_dir = Path(run_dir) / "eval_state" / name
+    sample_dir = Path(samples_dir) / name if samples_dir is not None else None
+    done = _load_state(state_dir, sample_dir, key)
+    setup_s = time.time() - t0
+
     todo = [b for b in range(num_batches) if b not in done]
     bar = tqdm(total=num_batches, initial=num_batches - len(todo), desc=f"eval {name}", unit="batch",
                disable=not progress, leave=False)
-    saved = 0
     for b in todo:
+        tb = time.time()
         idx = range(b * batch_size, min(n, (b + 1) * batch_size))
         batch = inpaint_collate([dataset[i] for i in idx])
+        keep = sum(1 for i in idx if i < save_samples)  # the first save_samples images, whatever the resume point
         if predictions_dir is not None:
             from bench.predictions import load_predictions
 
             preds = load_predictions(predictions_dir, batch)
         else:
-            want_attention = samples_dir is not None and saved < save_samples
             with torch.no_grad():
                 data = model.data_preprocessor(batch, False)
-                preds = model(**data, mode="predict", return_attention=want_attention)
+                preds = model(**data, mode="predict", return_attention=keep > 0)
         new = []
         for m in metrics:
             before = len(m.results)
             m.process(batch, preds)
             new.append(m.results[before:])
             del m.results[before:]
-        atomic_write_pickle(state_dir / f"batch_{b:05d}.pkl", new)
-        done[b] = new
-        if samples_dir is not None and saved < save_samples:
-            saved += _save_samples(samples_dir / name, batch, preds, save_samples - saved)
+        if keep:
+            _save_samples(sample_dir, batch, preds, keep)
+        entry = {"results": new, "seconds": time.time() - tb}
+        atomic_write_state(state_dir / f"batch_{b:05d}.npz", entry, kh)
+        done[b] = entry
         bar.update(1)
     bar.close()
 
+    tc = time.time()
     for mi, m in enumerate(metrics):
-        m.results = [r for b in range(num_batches) for r in done[b][mi]]
+        m.results = [r for b in range(num_batches) for r in done[b]["results"][mi]]
     values, reasons, extra, descriptions = {}, {}, {}, {}
     rows: dict[int, dict] = {}
     for m in metrics:
@@ -208,9 +261,12 @@ def evaluate_mask_set(model, cfg: Config, mask_set, name: str, run_dir: Path, mo
     if len(per_image):
         per_image.insert(1, "mask_set", name)
     bad = list(getattr(dataset, "bad_files", []) or [])
+    wall = setup_s + sum(float(done[b]["seconds"]) for b in range(num_batches)) + (time.time() - tc)
+    summary = mask_set_summary(mask_set)
+    summary.update(data_fingerprint=key["data_fingerprint"], model=model_id, predictions=pred_fp)
     return MaskSetResult(name=name, values=values, reasons=reasons, extra=extra, per_image=per_image,
-                         mask_set=mask_set_summary(mask_set), num_images=n, metric_descriptions=descriptions,
-                         bad_files=bad, wall_time_s=time.time() - t0)
+                         mask_set=summary, num_images=n, metric_descriptions=descriptions,
+                         bad_files=bad, wall_time_s=wall)
 
 
 def mask_set_summary(mask_set) -> dict:
@@ -265,18 +321,10 @@ def _png_bytes(img) -> bytes:
     return b.getvalue()
 
 
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_per_image_csv(path: Path, frames: list[pd.DataFrame]) -> None:
     df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else pd.DataFrame()
     atomic_write_text(path, df.to_csv(index=False))
 
 
 __all__ = ["MaskSetResult", "build_metrics", "build_test_dataset", "evaluate_mask_set", "file_sha256",
-           "mask_root", "mask_set_summary", "resolve_mask_set", "write_per_image_csv"]
+           "mask_root", "mask_set_folder", "mask_set_summary", "resolve_mask_set", "write_per_image_csv"]

@@ -42,7 +42,7 @@ def export_masked(dataset: str, mask_set: str, out_dir, preset: str = "paper", d
                   method: str = "telea") -> int:
     """Write ``images/<name>.png`` (hole white), ``masks/<name>.png`` (255 = hole) and ``manifest.json``."""
     from bench.evaluation import build_test_dataset, resolve_mask_set
-    from bench.runner import compose_config
+    from bench.runner import compose_config, data_fingerprint
 
     cfg = compose_config(method, dataset, preset, data_root=data_root)
     ms = resolve_mask_set(mask_set, cfg)
@@ -58,12 +58,15 @@ def export_masked(dataset: str, mask_set: str, out_dir, preset: str = "paper", d
         names.append(name)
     atomic_write_json(out / "manifest.json", {"dataset": dataset, "mask_set": mask_set,
                                               "mask_set_sha256": ms.sha256, "preset": preset,
-                                              "img_size": int(cfg.img_size), "files": names})
+                                              "img_size": int(cfg.img_size),
+                                              "data_fingerprint": data_fingerprint(cfg), "files": names})
     return len(names)
 
 
-def check_predictions(pred_dir, dataset) -> None:
-    """Every test image has exactly one prediction of the right size; raise listing all problems."""
+def check_predictions(pred_dir, dataset) -> list[Path]:
+    """Every test image has exactly one readable prediction of the right size; raise listing all problems.
+
+    Returns the prediction files in test-set order (what the evaluation key hashes)."""
     pred_dir = Path(pred_dir)
     if not pred_dir.is_dir():
         raise PredictionsError(f"predictions folder {pred_dir} does not exist")
@@ -78,12 +81,22 @@ def check_predictions(pred_dir, dataset) -> None:
     problems += [f"extra file (not a test image): {pred_dir / n}" for n in sorted(have - set(expected))]
     size = None
     for n in sorted(set(expected) & have):
-        with Image.open(pred_dir / n) as im:
-            size = size or _expected_size(dataset)
-            if im.size != (size[1], size[0]):
-                problems.append(f"wrong size {im.size[0]}x{im.size[1]} (expected {size[1]}x{size[0]}): {pred_dir / n}")
+        try:
+            with Image.open(pred_dir / n) as im:
+                size = size or _expected_size(dataset)
+                if im.size != (size[1], size[0]):
+                    problems.append(f"wrong size {im.size[0]}x{im.size[1]} (expected {size[1]}x{size[0]}): "
+                                    f"{pred_dir / n}")
+                elif im.mode not in ("RGB", "RGBA", "L", "P"):
+                    problems.append(f"image mode {im.mode} (expected 8-bit RGB): {pred_dir / n}")
+                else:
+                    im.load()
+        except Exception as e:  # noqa: BLE001 - PIL raises many types for a broken file
+            problems.append(f"unreadable PNG ({type(e).__name__}: {e}): {pred_dir / n}")
     if problems:
-        raise PredictionsError(f"{len(problems)} problem(s) in {pred_dir}:\n  " + "\n  ".join(problems))
+        raise PredictionsError(f"{len(problems)} problem(s) in {pred_dir}:\n  " + "\n  ".join(problems)
+                               + "\nFix: write one 8-bit RGB PNG per exported image, same name and size")
+    return [pred_dir / n for n, _ in sorted(expected.items(), key=lambda kv: kv[1])]
 
 
 def _expected_size(dataset) -> tuple[int, int]:
@@ -98,7 +111,12 @@ def load_predictions(pred_dir, batch: dict) -> list[dict]:
     preds = []
     for i, meta in enumerate(batch["meta"]):
         path = Path(pred_dir) / export_name(meta["file"])
-        arr = np.asarray(Image.open(path).convert("RGB"))
+        try:
+            with Image.open(path) as im:
+                arr = np.asarray(im.convert("RGB"))
+        except Exception as e:  # noqa: BLE001 - changed or broken since the check
+            raise PredictionsError(f"cannot read prediction {path} ({type(e).__name__}: {e}); rewrite it as an "
+                                   f"8-bit RGB PNG") from None
         raw = torch.from_numpy(arr).permute(2, 0, 1).float() / 127.5 - 1.0
         img, mask = batch["img"][i], batch["mask"][i]
         preds.append({"raw": raw, "composite": composite(raw, img, mask), "meta": meta})

@@ -3,8 +3,11 @@
 A run's config = preset (``bench/configs/presets/<preset>.py``) ⊕ dataset (``bench/configs/datasets/<d>.py``)
 ⊕ method (``methods/<m>/configs/<m>[_<variant>]_<preset>.py``) ⊕ ``--cfg-options``; later wins.
 The runner then fills what depends on more than one of them (image size, number of classes, data root)
-and builds mmengine's Runner from it. Training is resumable (``--resume``); see ``bench.engine.checkpoint``
-for the weights-only allow-list that makes mmengine's resume work under torch >= 2.6.
+and builds mmengine's Runner from it. Training is resumable (``--resume``) and bit-exact on resume (RNG states and
+data order restored); checkpoints are written as plain tensors and Python values so that they load with
+``weights_only=True`` and no extra globals, and resume never executes the config carried in a checkpoint (see
+``bench.engine.checkpoint`` and ``bench.engine.resume``). The run folder's name hashes the config and the test
+data's fingerprint (``bench.datasets.fingerprint``).
 """
 from __future__ import annotations
 
@@ -42,19 +45,25 @@ def get_method(name: str) -> MethodSpec:
     return METHODS[name]
 
 
+def dataset_names() -> list[str]:
+    """The registered dataset names (one config each under ``bench/configs/datasets/``)."""
+    return sorted(p.stem for p in (CONFIG_ROOT / "datasets").glob("*.py") if not p.stem.startswith("_"))
+
+
 def dataset_config_path(dataset: str) -> Path:
-    path = CONFIG_ROOT / "datasets" / f"{dataset}.py"
-    if not path.is_file():
-        have = sorted(p.stem for p in (CONFIG_ROOT / "datasets").glob("*.py"))
-        raise RunError(f"unknown dataset {dataset!r}; available: {', '.join(have)} (see `bench datasets`)")
-    return path
+    """The config of a registered dataset. Only registered names are accepted: ``-d`` is never joined into a
+    path, so ``-d ../x`` cannot make the harness execute some other ``.py`` as a config."""
+    have = dataset_names()
+    if dataset not in have:
+        raise RunError(f"unknown dataset {dataset!r}; available: {', '.join(have)} (see `bench datasets`; "
+                       f"any folder of images is dataset 'folder' with --data-root)")
+    return CONFIG_ROOT / "datasets" / f"{dataset}.py"
 
 
 def preset_config_path(preset: str) -> Path:
-    path = CONFIG_ROOT / "presets" / f"{preset}.py"
-    if not path.is_file():
+    if preset not in PRESETS:
         raise RunError(f"unknown preset {preset!r}; available: {', '.join(PRESETS)}")
-    return path
+    return CONFIG_ROOT / "presets" / f"{preset}.py"
 
 
 def parse_cfg_options(items) -> dict:
@@ -108,6 +117,8 @@ def compose_config(method: str, dataset: str, preset: str = "smoke", variant: st
     if "train_dataset" in cfg:
         cfg.train_dataset.masks = cfg.get("train_masks")
         cfg.train_dataset.max_samples = cfg.get("max_train_images")
+        if cfg.get("skip_bad"):  # --skip-bad applies to training too: bad files are skipped, not fatal
+            cfg.train_dataset.skip_bad = True
     if "test_dataset" in cfg:
         cfg.test_dataset.max_samples = cfg.get("max_test_images")
     if "num_classes" in cfg.model:
@@ -117,10 +128,29 @@ def compose_config(method: str, dataset: str, preset: str = "smoke", variant: st
     return cfg
 
 
+def data_fingerprint(cfg: Config) -> str | None:
+    """sha256 of the test split's image and label files (``bench.datasets.fingerprint``), memoised in
+    ``cfg.data_fingerprint``. The data root itself is not hashed, its content is: the same images under
+    another root are the same run, a replaced test image is a new one."""
+    if cfg.get("data_fingerprint"):
+        return cfg.data_fingerprint
+    if "test_dataset" not in cfg:
+        return None
+    from bench.datasets.fingerprint import dataset_fingerprint
+    from bench.registry import DATASETS
+
+    register_all_modules()
+    ds_cfg = cfg.test_dataset.to_dict() if isinstance(cfg.test_dataset, ConfigDict) else dict(cfg.test_dataset)
+    ds_cfg.update(skip_bad=True, validate=False)  # list the files; bad ones are hashed like any other
+    cfg.data_fingerprint = dataset_fingerprint(DATASETS.build(ds_cfg))["sha256"]
+    return cfg.data_fingerprint
+
+
 def config_hash(cfg: Config) -> str:
-    """sha256 of the run-relevant config (paths and seeds of where results go excluded)."""
+    """sha256 of the run-relevant config and the test data's fingerprint (where results go excluded)."""
+    data_fingerprint(cfg)
     d = cfg.to_dict()
-    for k in ("work_dir", "run_dir", "data_root", "method_config"):
+    for k in ("work_dir", "run_dir", "data_root", "method_config", "console_log"):  # not what is computed
         d.pop(k, None)
     for key in ("train_dataset", "test_dataset"):
         if key in d:
@@ -148,18 +178,39 @@ class TrainResult:
 
 
 def latest_checkpoint(work_dir: Path) -> Path | None:
-    """The checkpoint mmengine recorded in ``last_checkpoint``, else the highest ``iter_N.pth``."""
+    """The checkpoint named in ``last_checkpoint`` if it lies in ``work_dir``, else the highest intact
+    ``iter_N.pth``. mmengine writes the marker as a path joined to the work dir at the time: a copied run
+    folder's marker points into the original folder and is ignored here; an empty one does not block."""
+    import zipfile
+
+    work_dir = Path(work_dir)
+
+    def usable(path: Path) -> bool:  # a checkpoint cut short by a kill is not a zip (no central directory)
+        return path.is_file() and zipfile.is_zipfile(path)
+
     marker = work_dir / "last_checkpoint"
-    if marker.is_file():
-        path = Path(marker.read_text().strip())
-        if path.is_file():
-            return path
-    ckpts = sorted(work_dir.glob("iter_*.pth"), key=lambda p: int(re.findall(r"\d+", p.stem)[-1]))
-    return ckpts[-1] if ckpts else None
+    text = marker.read_text().strip() if marker.is_file() else ""
+    if text:
+        named = Path(text) if Path(text).is_absolute() else Path.cwd() / text
+        here = work_dir / named.name
+        try:
+            inside = named.resolve().parent == work_dir.resolve()
+        except (OSError, RuntimeError):
+            inside = False
+        if inside and usable(here):
+            return here
+    found = [(int(m.group(1)), p) for p in work_dir.glob("iter_*.pth")
+             if (m := re.fullmatch(r"iter_(\d+)\.pth", p.name)) and usable(p)]
+    return max(found)[1] if found else None
 
 
-def build_runner_config(cfg: Config, work_dir: Path, launcher: str = "none", resume: bool = False) -> dict:
-    """The mmengine ``Runner`` config of a training run."""
+def build_runner_config(cfg: Config, work_dir: Path, launcher: str = "none", resume: bool = False,
+                        resume_from: str | Path | None = None) -> dict:
+    """The mmengine ``Runner`` config of a training run. Resuming names the checkpoint explicitly
+    (``load_from`` = ``resume_from``, default :func:`latest_checkpoint`) so mmengine never reads the
+    ``last_checkpoint`` marker itself."""
+    if resume and resume_from is None:
+        resume_from = latest_checkpoint(Path(work_dir))
     is_gan = cfg.get("optim_wrapper", {}).get("constructor") == "MultiOptimWrapperConstructor"
     runner_cfg = dict(
         model=cfg.model.to_dict() if isinstance(cfg.model, ConfigDict) else cfg.model,
@@ -184,10 +235,12 @@ def build_runner_config(cfg: Config, work_dir: Path, launcher: str = "none", res
         ),
         log_processor=dict(by_epoch=False, window_size=int(cfg.log_interval)),
         default_scope="bench",
-        randomness=dict(seed=cfg.seed, deterministic=False),
+        # deterministic=True (``--cfg-options deterministic=true``): bit-exact CUDA runs, slower kernels
+        randomness=dict(seed=cfg.seed, deterministic=bool(cfg.get("deterministic", False))),
         launcher=launcher,
         env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend=cfg.get("dist_backend", "nccl"))),  # gloo on CPU
-        resume=resume,
+        resume=resume_from is not None,
+        load_from=str(resume_from) if resume_from is not None else None,
         log_level=cfg.get("log_level", "INFO"),
     )
     if cfg.get("param_scheduler"):
@@ -207,9 +260,7 @@ def build_runner_config(cfg: Config, work_dir: Path, launcher: str = "none", res
 
 def train(cfg: Config, run_dir: Path, launcher: str = "none", resume: bool = False) -> TrainResult:
     """Train ``cfg`` into ``run_dir/checkpoints`` with mmengine's Runner; resume from its last checkpoint."""
-    from mmengine.runner import Runner
-
-    from bench.engine import mmengine_safe_globals
+    from bench.engine.resume import SafeResumeRunner
 
     register_all_modules()
     work_dir = Path(run_dir) / "checkpoints"
@@ -222,9 +273,10 @@ def train(cfg: Config, run_dir: Path, launcher: str = "none", resume: bool = Fal
                        f"run, or --work-dir to start a new one elsewhere")
     work_dir.mkdir(parents=True, exist_ok=True)
     _init_cpu_distributed(launcher, cfg)
-    runner = Runner.from_cfg(Config(build_runner_config(cfg, work_dir, launcher, resume=existing is not None)))
-    with mmengine_safe_globals():
-        runner.train()
+    # SafeResumeRunner: weights-only loading, meta['config'] never executed, RNG states saved and restored
+    runner_cls = SafeResumeRunner.configured(cfg.get("console_log", "progress"), f"train {run_name(cfg)}")
+    runner = runner_cls.from_cfg(Config(build_runner_config(cfg, work_dir, launcher, resume_from=existing)))
+    runner.train()
     final = latest_checkpoint(work_dir)
     return TrainResult(checkpoint=final, iterations=runner.iter, work_dir=work_dir)
 

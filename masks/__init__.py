@@ -11,7 +11,8 @@ from masks.generators import (BRUSH_WIDTH, NVIDIA_BUCKETS, BoxFreeFormMaskGenera
                               MaskGenerationError, bbox_mask, box_freeform_mask, bucketed_freeform_mask,
                               build_mask_generator, center_mask, freeform_mask, hole_ratio, random_bbox)
 from masks.maskset import (DEFAULT_SETS, MaskSet, MaskSetError, default_mask_set, encode_mask_png,
-                           make_mask_set, read_mask_png, set_sha256, show_mask_set, verify_mask_set)
+                           make_mask_set, mask_set_key, read_mask_png, set_sha256, show_mask_set,
+                           verify_mask_set)
 from masks.nvidia import MaskFolder, load_nvidia_masks, make_mask_set_from_folder
 
 __all__ = [
@@ -20,6 +21,6 @@ __all__ = [
     "bucketed_freeform_mask", "hole_ratio", "build_mask_generator",
     "CenterMaskGenerator", "FreeFormMaskGenerator", "BoxFreeFormMaskGenerator", "BucketedFreeFormMaskGenerator",
     "MaskSetError", "MaskSet", "make_mask_set", "verify_mask_set", "default_mask_set", "show_mask_set",
-    "set_sha256", "encode_mask_png", "read_mask_png", "DEFAULT_SETS",
+    "set_sha256", "encode_mask_png", "read_mask_png", "mask_set_key", "DEFAULT_SETS",
     "MaskFolder", "load_nvidia_masks", "make_mask_set_from_folder",
 ]

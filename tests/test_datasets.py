@@ -272,6 +272,90 @@ def test_max_samples_first_n_sorted(tmp_path):
                                                                 "OutdoorSceneTest300/OST_002.png"]
 
 
+def _folder_item(root: Path, name: str, **kw):
+    """An ImageFolderDataset (test split, 16² crops) over root/images and the item named ``name``."""
+    ds = ImageFolderDataset(root, split="test", img_size=16, **kw)
+    files = [ds.get_data_info(i)["file"] for i in range(len(ds))]
+    return ds, ds.get_data_info(files.index(f"images/{name}"))
+
+
+def test_16bit_images_keep_their_high_byte(tmp_path):
+    """Pillow's convert('RGB') clips 16-bit grey to white; every 16-bit sample becomes v >> 8 instead, as
+    Pillow itself does for 16-bit RGB PNGs (cv2 writes those)."""
+    import cv2
+
+    root = tmp_path / "folder"
+    (root / "images").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 65536, (16, 20), dtype=np.uint16)
+    Image.fromarray(grey).save(root / "images/grey16.png")                                # mode I;16
+    Image.frombytes("I;16B", (20, 16), grey.astype(">u2").tobytes()).save(root / "images/grey16b.tif")
+    rgb = rng.integers(0, 65536, (16, 20, 3), dtype=np.uint16)
+    cv2.imwrite(str(root / "images/rgb48.png"), rgb[..., ::-1])                            # 48-bit RGB PNG
+    ds, info = _folder_item(root, "grey16.png")
+    assert Image.open(info["img_path"]).mode == "I;16"
+    want = np.repeat((grey >> 8).astype(np.uint8)[..., None], 3, axis=2)
+    np.testing.assert_array_equal(ds.read_image(info), want)
+    ds, info = _folder_item(root, "grey16b.tif")
+    assert Image.open(info["img_path"]).mode == "I;16B"
+    np.testing.assert_array_equal(ds.read_image(info), want)
+    ds, info = _folder_item(root, "rgb48.png")
+    np.testing.assert_array_equal(ds.read_image(info), (rgb >> 8).astype(np.uint8))
+    # an 8-bit image stored as 16 bits (v * 257) reads back exactly; so does mode I from a PNG (older Pillow)
+    from bench.datasets.base import _rgb8
+
+    levels = np.arange(256, dtype=np.uint16).reshape(16, 16)
+    Image.fromarray(levels * 257).save(root / "images/levels.png")
+    with Image.open(root / "images/levels.png") as im:
+        as_i = im.convert("I")
+        as_i.format = "PNG"
+        np.testing.assert_array_equal(_rgb8(im, "levels.png")[..., 0], levels)
+        np.testing.assert_array_equal(_rgb8(as_i, "levels.png")[..., 1], levels)
+    # a whole sample: not clipped to white
+    s = ImageFolderDataset(root, split="test", img_size=16, crop="resize")[0]
+    assert float(s["img"].mean()) < 0.5
+
+
+def test_float_and_int32_images_are_refused(tmp_path):
+    root = tmp_path / "folder"
+    (root / "images").mkdir(parents=True)
+    Image.fromarray(np.full((16, 16), 0.5, np.float32)).save(root / "images/a_float.tif")
+    Image.fromarray(np.full((16, 16), 300, np.int32)).save(root / "images/b_int32.tif")
+    _save(root / "images/c_ok.png", _rgb(16, 16))
+    ds, info = _folder_item(root, "a_float.tif")
+    with pytest.raises(DatasetError, match=r"a_float\.tif has floating-point pixels .*Fix: save it as"):
+        ds.read_image(info)
+    with pytest.raises(DatasetError, match=r"b_int32\.tif has 32-bit integer pixels"):
+        ds.read_image(_folder_item(root, "b_int32.tif")[1])
+    ok = ImageFolderDataset(root, split="test", img_size=16, skip_bad=True)
+    assert len(ok) == 1 and ok.bad_files == [("images/a_float.tif", "unsupported pixel format"),
+                                             ("images/b_int32.tif", "unsupported pixel format")]
+
+
+def test_images_below_min_side_are_refused(tmp_path):
+    root = tmp_path / "folder"
+    _save(root / "images/a_tiny.png", _rgb(1, 1))
+    _save(root / "images/b_thin.png", _rgb(3, 40))           # short side 3 < 16 // 4
+    _save(root / "images/c_ok.png", _rgb(4, 40))             # short side 4 = 16 // 4: accepted
+    ds = ImageFolderDataset(root, split="test", img_size=16)
+    assert ds.min_side == 4
+    with pytest.raises(DatasetError, match=r"a_tiny\.png is 1x1: its short side is below min_side=4 px.*Fix"):
+        ds[0]
+    with pytest.raises(DatasetError) as e:
+        ds[1]
+    assert e.value.reason == "image too small"
+    check_contract(ds[2], 16, "folder", labels=False)
+    ev = ImageFolderDataset(root, split="test", img_size=16, skip_bad=True)
+    assert len(ev) == 1 and ev[0]["meta"]["file"] == "images/c_ok.png"
+    assert ev.bad_files == [("images/a_tiny.png", "image too small"), ("images/b_thin.png", "image too small")]
+    assert ImageFolderDataset(root, split="test", img_size=256).min_side == 64       # the default: img_size // 4
+    assert len(ImageFolderDataset(root, split="test", img_size=16, min_side=0, validate=True)) == 3
+    with pytest.raises(DatasetError, match="min_side=5"):
+        ImageFolderDataset(root, split="test", img_size=16, min_side=5)[2]
+    with pytest.raises(ValueError, match="min_side"):
+        ImageFolderDataset(root, split="test", img_size=16, min_side=-1)
+
+
 # ---------------------------------------------------------------------------------------------- masks
 def test_fixed_mask_set_i_mod_n(tmp_path):
     ms = FakeMaskSet(32, n=3)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -320,3 +321,100 @@ def test_mask_set_from_nvidia_folder(nvidia_folder, tmp_path):
     for i in range(3):
         np.testing.assert_array_equal(ms[i], src[i])
     assert verify_mask_set(ms.root).sha256 == ms.sha256
+
+
+# ---- integrity: checked reads, the manifest's own hash, result keys ---------------------------------
+def _flip_pixel(path):
+    arr = np.asarray(Image.open(path)).copy()
+    arr[0, 0] = 255 - arr[0, 0]
+    Image.fromarray(arr).save(path)
+
+
+def _edit_manifest(root, rehash=False, **changes):
+    m = json.loads((root / "manifest.json").read_text())
+    m.update(changes)
+    if rehash:  # a consistent forgery: the set hash recomputed over the edited fields
+        m["sha256"] = masks.set_sha256(m["generator"], m["params"], m["seed"], m["size"], m["count"], m["files"])
+    (root / "manifest.json").write_text(json.dumps(m))
+
+
+def test_reads_check_pixels_against_manifest(tmp_path):
+    ms = make_mask_set(tmp_path / "s", GEN, count=4, seed=0, size=32, progress=False)
+    _flip_pixel(ms.path(2))
+    loaded = MaskSet.load(ms.root)
+    loaded[1]  # untouched masks still read
+    with pytest.raises(MaskSetError, match=r"00002\.png: mask pixels differ from manifest\.json.*bench masks make"):
+        loaded[2]
+    with pytest.raises(MaskSetError, match=r"00002\.png"):
+        list(loaded)
+    # an edited hole ratio (not part of any hash) is caught on read too
+    m = json.loads((ms.root / "manifest.json").read_text())
+    m["files"][0]["hole_ratio"] = 0.5
+    (ms.root / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(MaskSetError, match=r"00000\.png: hole ratio .* differs from manifest\.json"):
+        MaskSet.load(ms.root)[0]
+
+
+def test_default_set_flipped_pixel_is_caught_on_read(tmp_path):
+    c = default_mask_set("center", 32, tmp_path, progress=False)
+    _flip_pixel(c.path(0))
+    reused = default_mask_set("center", 32, tmp_path)  # the quick check reads no mask
+    with pytest.raises(MaskSetError, match=r"(?s)00000\.png: mask pixels differ.*it is regenerated on next use"):
+        reused[0]
+
+
+@pytest.mark.parametrize("field,value", [("generator", "center"), ("params", {"type": "freeform"}),
+                                         ("seed", 1), ("size", [32, 33]), ("count", 2)])
+def test_verify_set_hash_catches_every_edited_field(tmp_path, field, value):
+    ms = make_mask_set(tmp_path / "s", GEN, count=3, seed=0, size=32, progress=False)
+    assert MaskSet.load(ms.root).verify_set_hash() == ms.sha256
+    _edit_manifest(ms.root, **{field: value})
+    with pytest.raises(MaskSetError, match=r"manifest\.json.*(edited|count).*bench masks make"):
+        loaded = MaskSet.load(ms.root)  # 'count' is already refused here, as malformed
+        loaded.verify_set_hash()
+    # an edit of the loaded manifest in memory (what metrics.json would copy) is caught as well
+    fresh = make_mask_set(tmp_path / "t", GEN, count=3, seed=0, size=32, progress=False)
+    fresh.manifest[field] = value
+    with pytest.raises(MaskSetError, match=r"manifest\.json"):
+        fresh.verify_set_hash()
+
+
+def test_default_set_reuse_catches_edited_fields_even_rehashed(tmp_path):
+    c = default_mask_set("center", 32, tmp_path, progress=False)
+    _edit_manifest(c.root, seed=5)
+    with pytest.raises(MaskSetError, match=r"(?s)manifest\.json: set sha256 .*edited.*regenerated on next use"):
+        default_mask_set("center", 32, tmp_path)
+    shutil.rmtree(c.root)
+    c = default_mask_set("center", 32, tmp_path, progress=False)
+    _edit_manifest(c.root, rehash=True, generator="freeform")  # self-consistent, but not the default set
+    with pytest.raises(MaskSetError, match=r"(?s)generator is 'freeform', expected 'center'.*Delete"):
+        default_mask_set("center", 32, tmp_path)
+    shutil.rmtree(c.root)
+    c = default_mask_set("center", 32, tmp_path, progress=False)
+    _edit_manifest(c.root, rehash=True, size=[16, 64])
+    with pytest.raises(MaskSetError, match=r"(?s)size is \[16, 64\], expected \[32, 32\]"):
+        default_mask_set("center", 32, tmp_path)
+
+
+def test_mask_set_key_is_safe(tmp_path):
+    from masks import mask_set_key
+
+    ms = make_mask_set(tmp_path / "s", GEN, count=1, seed=0, size=16, progress=False)
+    h = ms.sha256[:8]
+    assert mask_set_key("center", None) == "center" and mask_set_key("irregular", ms) == "irregular"
+    assert mask_set_key("/abs/dir", ms) == f"dir-{h}"
+    assert mask_set_key("../x", ms) == f"x-{h}"
+    assert mask_set_key("a/../../b", ms) == f"b-{h}"
+    assert mask_set_key("dir/", ms) == f"dir-{h}"
+    assert mask_set_key(str(ms.root), ms) == f"s-{h}"
+    assert mask_set_key("./center", ms) == f"center-{h}"  # a folder never takes a default set's key
+    for weird in ("..", ".", "/", ".hidden", "..x..y", "we ird/na$me:é", "-rf", "a\\..\\b"):
+        key = mask_set_key(weird, ms)
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*-[0-9a-f]{8}", key), (weird, key)
+        assert ".." not in key and "/" not in key and key.endswith(h)
+    with pytest.raises(ValueError, match="needs its loaded MaskSet"):
+        mask_set_key("some/dir", None)
+    forged = MaskSet.load(ms.root)
+    forged.manifest["sha256"] = "../../etc"
+    with pytest.raises(MaskSetError, match=r"manifest\.json.*not a hex digest"):
+        mask_set_key("some/dir", forged)

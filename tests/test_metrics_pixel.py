@@ -272,3 +272,111 @@ def test_non_square_images_and_holes_match_skimage(photos, precision, ssim_tol):
     inner[5:-5, 5:-5] = True
     _, s_hole = psnr_ssim(a, b, 255, mask=mask, precision=precision)
     assert abs(float(s_hole) - smap[hole & inner].mean()) <= ssim_tol
+
+
+def test_exact_reconstruction_psnr_is_capped_with_a_reason(photos):
+    """An exact reconstruction (PSNR inf) used to make the set's mean infinite, i.e. null in metrics.json with no
+    reason: each image now scores min(PSNR, psnr_max) (100 dB) and ``reasons['psnr']`` counts the capped ones."""
+    import math
+
+    gt, pred, hole = photos
+    img, out = _to_tensor(gt[:2]), _to_tensor(pred[:2])
+    out[0] = img[0]                                          # image 0 reconstructed exactly
+    mask = torch.from_numpy(hole[:2]).float()[:, None]
+    metric = PixelMetric()
+    metric.process(dict(img=img, mask=mask, meta=[dict(index=0), dict(index=1)]),
+                   [dict(raw=o, composite=o) for o in out])
+    per_image = [r["values"]["psnr"] for r in metric.results]
+    values = metric.compute_metrics(metric.results)
+    assert math.isfinite(values["psnr"]) and values["psnr"] == pytest.approx((100.0 + per_image[1]) / 2)
+    assert per_image[0] == 100.0 and 15 < per_image[1] < 35
+    from bench.metrics.pixel import PSNR_MAX
+
+    assert PSNR_MAX == 100.0
+    assert "1 of 2 image(s) reached the 100 dB cap" in metric.reasons["psnr"]
+    assert set(metric.reasons) == {"psnr"}
+    assert values["ssim"] == pytest.approx((1.0 + _ours(photos, "paper")["ssim"][1]) / 2)
+    d = metric.describe()
+    assert d["psnr_max"] == 100.0 and "min(PSNR, 100 dB)" in d["psnr_rule"]
+    # results resumed from a state written before the cap (inf) are capped the same way
+    old = [dict(r, values=dict(r["values"], psnr=float("inf") if i == 0 else r["values"]["psnr"]))
+           for i, r in enumerate(metric.results)]
+    assert metric.compute_metrics(old)["psnr"] == values["psnr"] and "1 of 2" in metric.reasons["psnr"]
+    # a set of exact reconstructions only: the cap, never null; another cap when configured
+    capped = PixelMetric(psnr_max=60)
+    capped.process(dict(img=img, mask=mask, meta=[{}, {}]), [dict(raw=i, composite=i) for i in img])
+    assert capped.compute_metrics(capped.results)["psnr"] == 60.0 and "2 of 2" in capped.reasons["psnr"]
+    # no image at the cap: no reason
+    plain = PixelMetric()
+    plain.process(dict(img=img[1:], mask=mask[1:], meta=[{}]), [dict(raw=out[1], composite=out[1])])
+    plain.compute_metrics(plain.results)
+    assert plain.reasons == {}
+    with pytest.raises(ValueError, match="psnr_max"):
+        PixelMetric(psnr_max=float("inf"))
+
+
+def test_undefined_values_left_out_are_counted(photos):
+    """``hole`` protocol with an empty hole: PSNR/SSIM undefined for that image; the mean of the others is
+    reported and the reason says how many were left out."""
+    gt, pred, hole = photos
+    img, out = _to_tensor(gt[:2]), _to_tensor(pred[:2])
+    mask = torch.from_numpy(hole[:2]).float()[:, None]
+    mask[0] = 0                                              # image 0: no hole
+    metric = PixelMetric(protocol="hole")
+    metric.process(dict(img=img, mask=mask, meta=[{}, {}]), [dict(raw=o, composite=o) for o in out])
+    values = metric.compute_metrics(metric.results)
+    assert values["psnr"] == pytest.approx(metric.results[1]["values"]["psnr"])
+    assert "1 of 2 image(s) have no defined psnr" in metric.reasons["psnr"]
+
+
+def test_hole_std_measures_variation_inside_the_hole(photos):
+    """``hole_std`` = √(mean over channels of each channel's variance over hole pixels), uint8 levels: numpy's
+    population std per channel on the photos; 0 for a flat colour of any hue; NaN for an empty hole."""
+    from bench.metrics.pixel import hole_std
+
+    gt, pred, hole = photos
+    mask = torch.from_numpy(hole).float()[:, None]
+    ours = hole_std(_to_tensor(pred), mask).numpy()
+    ref = [np.sqrt(np.mean(pred[i][hole[i]].astype(np.float64).var(axis=0))) for i in range(len(pred))]
+    np.testing.assert_allclose(ours, ref, rtol=1e-12)
+    assert (ours > 5).all()                                           # Telea fills vary
+    flat = _to_tensor(pred[:2]).clone()
+    for c, level in enumerate((200, 30, 90)):                         # one colour, channels unequal
+        flat[:, c][mask[:2, 0] > 0.5] = level / 127.5 - 1.0
+    assert hole_std(flat, mask[:2]).tolist() == [0.0, 0.0]
+    assert torch.isnan(hole_std(flat[:1], torch.zeros(1, 1, 256, 256))).all()
+
+
+def test_constant_fill_is_counted_per_image_and_kept_plain(photos):
+    """Per image ``hole_std`` / ``hole_std_gt`` (plain floats, JSON-storable for resumed evaluations); the set's
+    ``constant_fill`` counts flat outputs where the truth varies, not where the truth is as flat."""
+    import json
+
+    gt, pred, hole = photos
+    img, out = _to_tensor(gt), _to_tensor(pred)
+    mask = torch.from_numpy(hole).float()[:, None]
+    inside = mask[:, 0] > 0.5
+    mean_colour = (img * (1 - mask)).sum(dim=(-2, -1)) / (1 - mask).sum(dim=(-2, -1))
+    out[0] = torch.where(inside[0], mean_colour[0][:, None, None], img[0])   # a mean fill
+    out[1] = torch.where(inside[1], mean_colour[1][:, None, None], img[1])
+    img[1] = out[1]                                                   # ... of a truth that is flat there too
+    mask[3] = 0                                                        # no hole: not scored
+    metric = PixelMetric()
+    metric.process(dict(img=img, mask=mask, meta=[dict(index=i) for i in range(4)]),
+                   [dict(raw=o, composite=o) for o in out])
+    values = [r["values"] for r in metric.results]
+    assert all(type(v[k]) is float for v in values for k in ("hole_std", "hole_std_gt"))
+    assert values[0]["hole_std"] == 0.0 and values[0]["hole_std_gt"] > 10
+    assert values[1]["hole_std"] == values[1]["hole_std_gt"] == 0.0
+    assert values[2]["hole_std"] > 5 and np.isnan(values[3]["hole_std"])
+    stored = json.loads(json.dumps(metric.results, allow_nan=True))     # what a resumed evaluation reads back
+    out_values = metric.compute_metrics(stored)
+    assert out_values["constant_fill"] == pytest.approx(1 / 3)         # image 0 of the 3 with a hole
+    assert "1 of 3 image(s) have a constant output inside the hole" in metric.reasons["constant_fill"]
+    assert set(out_values) == {"psnr", "ssim", "l1", "mae_rel", "constant_fill"}
+    d = metric.describe()
+    assert "hole_std" in d and "constant_fill" in d
+    # varying outputs: 0, and no reason
+    plain = PixelMetric()
+    plain.process(dict(img=img[2:3], mask=mask[2:3], meta=[{}]), [dict(raw=out[2], composite=out[2])])
+    assert plain.compute_metrics(plain.results)["constant_fill"] == 0.0 and "constant_fill" not in plain.reasons

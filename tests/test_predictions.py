@@ -1,5 +1,7 @@
 """Scoring outside predictions: export -> fill with external code (OpenCV here) -> `bench eval --predictions`
 gives the same numbers as the built-in telea method on the same mask set; bad folders are refused by name."""
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ OPTS = {"evaluation.metrics": [dict(type="PixelMetric", protocol="paper")]}
 
 def _fill_with_opencv(exported, out):
     out.mkdir()
+    shutil.copy(exported / "manifest.json", out / "manifest.json")
     for img_path in sorted((exported / "images").glob("*.png")):
         img = np.asarray(Image.open(img_path).convert("RGB"))
         hole = np.asarray(Image.open(exported / "masks" / img_path.name))
@@ -24,9 +27,8 @@ def test_exported_then_filled_externally_scores_like_builtin_telea(bench_env, tm
     n = export_masked("toy", "center", exported, preset="smoke")
     assert n == 16
     _fill_with_opencv(exported, tmp_path / "preds")
-    cfg, run_dir = api.prepare_run("telea", "toy", "smoke", cfg_options=OPTS, work_dir=tmp_path / "ext")
-    external = api.run_eval(cfg, run_dir, predictions_dir=tmp_path / "preds", mask_sets=["center"],
-                            method_name="opencv-external", progress=False).document
+    external = api.predictions_run(tmp_path / "preds", "opencv-external", cfg_options=OPTS,
+                                   progress=False).document
     cfg2, run_dir2 = api.prepare_run("telea", "toy", "smoke", cfg_options=OPTS, work_dir=tmp_path / "builtin")
     builtin = api.run_eval(cfg2, run_dir2, mask_sets=["center"], progress=False).document
     assert external["method"] == "opencv-external"
@@ -44,8 +46,7 @@ def test_missing_extra_and_wrong_size_predictions_are_listed(bench_env, tmp_path
     (preds / names[0]).unlink()
     Image.new("RGB", (10, 10)).save(preds / names[1])
     Image.new("RGB", (64, 64)).save(preds / "stranger.png")
-    cfg, run_dir = api.prepare_run("telea", "toy", "smoke", cfg_options=OPTS, work_dir=tmp_path / "ext")
     with pytest.raises(PredictionsError) as e:
-        api.run_eval(cfg, run_dir, predictions_dir=preds, mask_sets=["center"], progress=False)
+        api.predictions_run(preds, "mine", cfg_options=OPTS, progress=False)
     msg = str(e.value)
     assert names[0] in msg and names[1] in msg and "stranger.png" in msg

@@ -496,3 +496,164 @@ def test_cli_table_plot_report(tree, tmp_path):
     r = CliRunner().invoke(main, ["report", "--results", str(root), "--out", str(tmp_path / "rep")])
     assert r.exit_code == 0, r.output
     assert (rep / "REPORT.md").is_file() and (rep / "figures" / "ablation_outdoor_center.png").is_file()
+
+
+# ----------------------------------------------------------------------------------------------- constant-output guard
+def _per_image_values(run_dir: Path, mask_set: str, psnr, ssim, l1, files=None, hole_std=None):
+    """A per_image.csv with exactly these per-image values (one mask set)."""
+    n = len(psnr)
+    df = pd.DataFrame({"index": range(n), "mask_set": mask_set,
+                       "file": files or [f"/data/toy/{i:05d}.png" for i in range(n)], "hole_ratio": 0.25,
+                       "psnr": psnr, "ssim": ssim, "l1": l1, "mae_rel": 0.1,
+                       "hole_std": hole_std if hole_std is not None else [30.0] * n, "hole_std_gt": 40.0})
+    df.to_csv(run_dir / "per_image.csv", index=False)
+
+
+def make_guard_tree(root) -> Path:
+    """Toy centre holes: Mean fill constant in every image; GatedConv and PEN-Net with the same per-image results;
+    EdgeConnect with those values on other images; Telea and SWAP varying. Table 3: Ours (Att) = Ours (SWAP).
+    Outdoor: SGE-Net constant in 90 % of its images beside a varying SWAP (for the claims)."""
+    root = Path(root)
+    rng = np.random.default_rng(7)
+    same = (list(rng.uniform(15, 25, 6)), list(rng.uniform(0.5, 0.9, 6)), list(rng.uniform(2, 9, 6)))
+
+    def run(method, variant, psnr, constant_fill, values=None, files=None, display="", hole_std=None):
+        d = _write(root, _doc(method, variant, "toy", "smoke", 0, "paper",
+                              {"center": (6, {**_pix(psnr, 0.7, 80.0), "constant_fill": constant_fill}, {})},
+                              display or method))
+        vals = values or (list(rng.uniform(15, 25, 6)), list(rng.uniform(0.5, 0.9, 6)), list(rng.uniform(2, 9, 6)))
+        _per_image_values(d, "center", *vals, files=files, hole_std=hole_std)
+        return d
+
+    run("meanfill", "default", 14.0, 1.0, display="Mean fill", hole_std=[0.0] * 6)
+    run("gatedconv", "default", 19.0, 0.0, same)
+    run("pennet", "default", 19.0, 0.0, same)
+    run("edgeconnect", "default", 19.0, 0.0, same, files=[f"/data/toy/other{i}.png" for i in range(6)])
+    run("telea", "default", 18.0, 0.0, display="Telea (OpenCV)")
+    run("swap", "full", 22.0, 1 / 6)          # one flat image of six: varies, not marked
+    twin = (list(rng.uniform(15, 25, 6)), list(rng.uniform(0.5, 0.9, 6)), list(rng.uniform(2, 9, 6)))
+    run("swap", "att", 20.0, 0.0, twin)
+    run("swap", "swap", 20.0, 0.0, twin)
+    for method, p, cf in (("swap", 21.6, 0.0), ("sgenet", 20.0, 0.9)):
+        _write(root, _doc(method, "full" if method == "swap" else "default", "outdoor", "paper", 0, "paper",
+                          {"center": (300, {**_pix(p, 0.8, 40.0), "constant_fill": cf}, {})}, method))
+    return root
+
+
+@pytest.fixture(scope="module")
+def guard_out(tmp_path_factory):
+    from bench.reports import write_report, write_tables
+
+    tree = make_guard_tree(tmp_path_factory.mktemp("guard-results"))
+    out = tmp_path_factory.mktemp("guard-reports")
+    text, _ = write_tables(tree, out, ("md", "tex", "csv", "html"))
+    report = write_report(tree, out, figures=False)
+    return tree, text, out, report.read_text()
+
+
+def _cells_with(row, mark):
+    return [c for c in row[1:] if c.endswith(mark)]
+
+
+def test_guard_marks_constant_and_identical_rows_in_markdown(guard_out):
+    _, text, out, _ = guard_out
+    t1 = text.split("## Table 2", 1)[0]
+    block = _group(t1, "toy, centre holes")
+    mean_fill = _row(block, "Mean fill")
+    assert mean_fill[1] == "–" and mean_fill[2] == "14.00!"       # no paper value; the number is marked
+    assert len(_cells_with(mean_fill, "!")) == 5                    # PSNR SSIM FID LPIPS KID
+    for label in ("GatedConv", "PEN-Net"):
+        row = _row(block, label)
+        assert row[2].endswith("≡") and "!" not in "".join(row), label
+    for label in ("Telea (OpenCV)", "SWAP (ours)", "EdgeConnect"):   # varying, or the same values on other images
+        row = _row(block, label)
+        assert not _cells_with(row, "!") and not _cells_with(row, "≡"), label
+    foot = {line[0]: line for line in t1.splitlines() if line[:1] in ("!", "≡")}
+    assert "outputs constant inside the hole" in foot["!"]
+    assert "toy, centre holes: Mean fill (100% of images)" in foot["!"]
+    assert "SWAP" not in foot["!"] and "Telea" not in foot["!"]
+    assert "toy, centre holes: GatedConv ≡ PEN-Net" in foot["≡"]
+    assert "toy, centre holes: PEN-Net ≡ GatedConv" in foot["≡"]
+    assert "EdgeConnect" not in foot["≡"]
+    # Table 3: the two ablation variants that scored the same outputs
+    t3 = text.split("## Table 3", 1)[1]
+    block3 = _group(t3, "toy, centre holes")
+    assert _row(block3, "Ours (Att)")[4] == "20.00≡" and _row(block3, "Ours (SWAP)")[4] == "20.00≡"
+    assert not _cells_with(_row(block3, "Ours (Full)"), "≡")
+    assert "Ours (Att) ≡ Ours (SWAP)" in t3
+    # Table 2 (segmentation) is not marked; Outdoor: SGE-Net constant, SWAP not
+    ost = _group(t1, "Outdoor Scenes, centre holes")
+    assert _row(ost, "SGE-Net")[2] == "20.00!" and _row(ost, "SWAP (ours)")[2] == "**21.60**"
+
+
+def test_guard_marks_in_latex_csv_and_html(guard_out):
+    _, _, out, _ = guard_out
+    tex = (out / "tables" / "table1.tex").read_text()
+    toy = tex.split(r"\textit{toy, centre holes}")[1].split(r"\midrule")[0]
+    mean_fill = next(line for line in toy.splitlines() if line.startswith("Mean fill"))
+    gated = next(line for line in toy.splitlines() if line.startswith("GatedConv"))
+    telea = next(line for line in toy.splitlines() if line.startswith("Telea"))
+    assert r"14.00\textsuperscript{!}" in mean_fill and r"\textsuperscript{$\equiv$}" in gated
+    assert r"\textsuperscript" not in telea
+    assert r"\textsuperscript{!} outputs constant inside the hole" in tex
+    assert r"\textsuperscript{$\equiv$} per-image results" in tex and r"GatedConv $\equiv$ PEN-Net" in tex
+    assert "≡" not in tex                                              # everything escaped
+    df = pd.read_csv(out / "tables" / "table1.csv")
+    toy_psnr = df[(df.dataset == "toy") & (df.metric == "psnr")].set_index("method")
+    assert bool(toy_psnr.loc["meanfill", "constant_output"]) and toy_psnr.loc["meanfill", "constant_fill"] == 1.0
+    assert toy_psnr.loc["gatedconv", "identical_to"] == "PEN-Net"
+    assert toy_psnr.loc["pennet", "identical_to"] == "GatedConv"
+    assert not bool(toy_psnr.loc["telea", "constant_output"]) and pd.isna(toy_psnr.loc["telea", "identical_to"])
+    page = (out / "tables" / "tables.html").read_text()
+    assert "<sup>!</sup>" in page and "<sup>≡</sup>" in page and "GatedConv ≡ PEN-Net" in page
+
+
+def test_guard_warning_in_report_and_claims(guard_out):
+    _, _, _, md = guard_out
+    tables = md.split("## Tables", 1)[1]
+    warn = tables.split("### Table 1", 1)[0]                           # the warning stands before the tables
+    assert "⚠️ **Warning: outputs constant inside the hole**" in warn
+    assert "toy, centre holes: **Mean fill** (smoke, protocol paper, N=6): 100% of the images (by construction" in warn
+    assert "Outdoor Scenes, centre holes: **SGE-Net** (paper, protocol paper, N=300): 90% of the images" in warn
+    assert "⚠️ **Warning: identical per-image results**" in warn
+    assert "**GatedConv** ≡ **PEN-Net**" in warn and "**Ours (Att)** ≡ **Ours (SWAP)**" in warn
+    assert warn.count("≡ **") == 2                                     # each pair once
+    for label in ("Telea", "SWAP (ours)", "EdgeConnect"):
+        assert label not in warn, label
+    assert "⚠️ constant-output guard: 2 row(s) with outputs constant inside the hole (!), 2 pair(s)" in md
+    claim = next(line for line in md.splitlines() if "SWAP beats SGE-Net in PSNR on OST centre holes" in line)
+    assert claim.startswith("- ✅ **reproduced** ⚠️") and "SGE-Net: outputs constant inside the hole (!)" in claim
+
+
+def test_normal_results_carry_no_guard_marks(tables_out, report_out):
+    text, _, out = tables_out
+    assert not re.search(r"\d[!≡]", text) and not any(line[:1] in ("!", "≡") for line in text.splitlines())
+    assert r"\textsuperscript{!}" not in (out / "tables" / "table1.tex").read_text()
+    path, _ = report_out
+    assert "Warning: outputs constant" not in path.read_text() and "Warning: identical" not in path.read_text()
+
+
+def test_identical_detection_needs_the_same_images_and_other_methods():
+    """Same values on other images, or the same method under another configuration, are not 'identical'."""
+    from bench.reports.aggregate import aggregate
+    from bench.reports.runs import CONSTANT_FILL_LEVELS, per_image_signature
+
+    pi = pd.DataFrame({"index": [0, 1], "mask_set": "center", "file": ["/a/x.png", "/a/y.png"],
+                       "psnr": [20.0, 21.0], "ssim": [0.8, 0.7], "l1": [3.0, 4.0]})
+    moved = pi.assign(file=["/elsewhere/x.png", "/elsewhere/y.png"])     # same images under another data root
+    assert per_image_signature(pi, "center") == per_image_signature(moved, "center")
+    assert per_image_signature(pi.assign(file=["z.png", "y.png"]), "center") != per_image_signature(pi, "center")
+    assert per_image_signature(pi.assign(psnr=[20.0, 21.0001]), "center") != per_image_signature(pi, "center")
+    assert per_image_signature(pi, "irregular") is None and per_image_signature(pd.DataFrame(), "center") is None
+    base = dict(dataset="toy", mask_set="center", variant="default", protocol="paper", n=2, seed=0, mask_sha256="s",
+                reasons={}, run_dir="r", per_image_sig="same", constant_fill=0.0, **dict.fromkeys(METRIC_KEYS, 1.0))
+    frame = pd.DataFrame([dict(base, method="telea", label="Telea", preset="smoke"),
+                          dict(base, method="telea", label="Telea", preset="paper"),
+                          dict(base, method="gatedconv", label="GatedConv", preset="smoke", constant_fill=0.5)])
+    agg = aggregate(frame).set_index(["method", "preset"])
+    assert agg.loc[("telea", "smoke"), "identical_to"] == ["GatedConv"]   # not itself under another preset
+    assert agg.loc[("gatedconv", "smoke"), "identical_to"] == ["Telea"]
+    assert not agg.loc[("gatedconv", "smoke"), "constant"]                 # half the images: not more than half
+    from bench.metrics.pixel import CONSTANT_FILL_LEVELS as metric_levels
+
+    assert CONSTANT_FILL_LEVELS == metric_levels

@@ -110,11 +110,11 @@ def test_evaluation_killed_midway_gives_same_numbers(bench_env, tmp_path):
         args += ["--cfg-options", f"{k}={v}"]
     state = run_dir / "eval_state" / "center"
     proc = _bench(args, {"TINYGAN_SLEEP": "0.4"})
-    ok = _wait_for(lambda: len(list(state.glob("batch_*.pkl"))) >= 2, proc)
+    ok = _wait_for(lambda: len(list(state.glob("batch_*.npz"))) >= 2, proc)
     assert ok, proc.communicate()[0][-3000:]
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    scored = len(list(state.glob("batch_*.pkl")))
+    scored = len(list(state.glob("batch_*.npz")))
     assert 2 <= scored < 6 and not (run_dir / "metrics.json").exists()
     finished = subprocess.run([PY, "-m", "bench.cli", *args], capture_output=True, text=True)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
@@ -133,7 +133,7 @@ def test_eval_state_of_another_checkpoint_is_not_reused(bench_env, tmp_path):
     mixed = api.run_eval(cfg, run_dir, res.checkpoint, ["center"], progress=False).document
     fresh = api.run_eval(cfg, tmp_path / "fresh", res.checkpoint, ["center"], progress=False).document
     assert mixed["mask_sets"]["center"]["metrics"] == fresh["mask_sets"]["center"]["metrics"]
-    key = json.loads((run_dir / "eval_state" / "center" / "state.json").read_text())
+    key = json.loads((run_dir / "eval_state" / "center" / "state.json").read_text())["key"]
     assert key["model"] == fresh["provenance"]["checkpoint_sha256"]
 
 

@@ -9,7 +9,12 @@ Image pipeline (the same for every dataset, so methods see identical inputs):
 
 1. read the image as RGB uint8 (Pillow) and the label as a single-channel class map;
    ``convert_label`` maps the file's values to class ids (255 = void); values outside
-   ``0..num_label_ids-1`` other than 255 are an error;
+   ``0..num_label_ids-1`` other than 255 are an error. 16-bit images keep their high byte
+   (v >> 8, what Pillow itself does to 16-bit RGB/RGBA PNGs and TIFFs), also 16-bit grey ones
+   (modes ``I;16*``, and ``I`` from a PNG), which Pillow's ``convert('RGB')`` would clip to white;
+   other 32-bit integer and floating-point images (mode ``I`` not from a PNG, ``F``) have no defined
+   range and are refused. An image whose short side is below ``min_side`` (default ``img_size // 4``)
+   is refused ("image too small"): enlarged more than 4× it would score interpolation, not content;
 2. resize so that the short side is ``max(resize_short, img_size)`` (``resize_short`` defaults to
    ``resize_scale * img_size``; aspect kept): images with
    ``cv2.INTER_AREA`` when shrinking and ``cv2.INTER_CUBIC`` (saturated to 0..255) when enlarging,
@@ -87,6 +92,24 @@ def count_files(folder: Path, suffix: str | tuple = IMG_EXTENSIONS, depth: int =
     return n
 
 
+def _rgb8(im: Image.Image, path) -> np.ndarray:
+    """RGB uint8 of an opened image; 16-bit samples keep their high byte (see ``read_image``)."""
+    mode = im.mode
+    if mode.startswith("I;16") or (mode == "I" and im.format == "PNG"):  # PNG has no 32-bit samples
+        a = np.asarray(im)
+        if a.size and (int(a.min()) < 0 or int(a.max()) > 65535):
+            raise DatasetError(f"image {path} has {mode} values outside 0..65535. Fix: save it as an 8- or "
+                               f"16-bit PNG, {_SKIP_HINT}.", path=path, reason="unsupported pixel format")
+        grey = (a.astype(np.uint32) >> 8).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if mode in ("I", "F") or mode.startswith(("I;32", "F;")):
+        kind = "floating-point" if mode.startswith("F") else "32-bit integer"
+        raise DatasetError(f"image {path} has {kind} pixels (mode {mode}) with no defined 0..255 range. Fix: "
+                           f"save it as an 8- or 16-bit PNG, {_SKIP_HINT}.", path=path,
+                           reason="unsupported pixel format")
+    return np.asarray(im.convert("RGB"))
+
+
 class InpaintDataset(BaseDataset):
     """Base class of the inpainting datasets; ``__getitem__`` returns the sample dict.
 
@@ -116,6 +139,9 @@ class InpaintDataset(BaseDataset):
             Without ``masks`` and ``mask_set`` the mask is all zeros (``mask_id=None``).
         skip_bad (bool): skip unreadable / inconsistent files instead of raising (see
             ``bad_files``). Default False.
+        min_side (int | None): smallest accepted short side of an image, in pixels; smaller images
+            are bad files (reason ``'image too small'``). ``None`` (default): ``img_size // 4``
+            (64 for 256 crops: at most a 4× enlargement); 0 accepts any size.
         validate (bool | None): decode and check every item at construction (see module docstring).
             ``None`` (default): True for ``split='test'`` with ``skip_bad`` (evaluation then scores
             exactly the good images, no stand-ins, and ``bad_files`` is final), else False.
@@ -151,6 +177,7 @@ class InpaintDataset(BaseDataset):
                  masks: Any = None,
                  mask_set: Any = None,
                  skip_bad: bool = False,
+                 min_side: int | None = None,
                  validate: bool | None = None,
                  max_samples: int | None = None,
                  seed: int = 0,
@@ -176,6 +203,9 @@ class InpaintDataset(BaseDataset):
         self.crop = crop
         self.flip = (split == "train") if flip is None else bool(flip)
         self.skip_bad = bool(skip_bad)
+        self.min_side = self.img_size // 4 if min_side is None else int(min_side)
+        if self.min_side < 0:
+            raise ValueError(f"min_side must be >= 0 (0 accepts any size), got {min_side}")
         self.validate = (self.skip_bad and split == "test") if validate is None else bool(validate)
         self.max_samples = None if max_samples is None else int(max_samples)
         self.seed = int(seed or 0)
@@ -365,14 +395,21 @@ class InpaintDataset(BaseDataset):
 
     # ---------------------------------------------------------------- reading
     def read_image(self, info: dict) -> np.ndarray:
-        """RGB uint8 H×W×3 of an item (raises :class:`DatasetError` naming the file)."""
+        """RGB uint8 H×W×3 of an item (raises :class:`DatasetError` naming the file).
+
+        16-bit samples become their high byte (v >> 8): Pillow already does so for 16-bit RGB(A), and
+        ``convert('RGB')`` would clip 16-bit grey to white. 32-bit integer (not from a PNG) and float
+        images are refused: their range is not defined.
+        """
         path = info["img_path"]
         if not os.path.isfile(path):
             raise DatasetError(f"image {path} does not exist. Fix: restore it (re-extract the dataset) "
                                f"or remove it from the list file, {_SKIP_HINT}.", path=path, reason="missing image")
         try:
             with Image.open(path) as im:
-                arr = np.asarray(im.convert("RGB"))
+                arr = _rgb8(im, path)
+        except DatasetError:
+            raise
         except Exception as exc:  # PIL raises many types (OSError, SyntaxError, ValueError, ...)
             raise DatasetError(
                 f"cannot read image {path}: {type(exc).__name__}: {exc}. Fix: re-download / re-extract "
@@ -410,6 +447,14 @@ class InpaintDataset(BaseDataset):
     def _load_pair(self, info: dict) -> tuple[np.ndarray, np.ndarray | None]:
         """Read and check one item: (RGB uint8 H×W×3, class map uint8 H×W or None)."""
         img = self.read_image(info)
+        h, w = img.shape[:2]
+        if min(h, w) < self.min_side:
+            path = info["img_path"]
+            raise DatasetError(
+                f"image {path} is {w}x{h}: its short side is below min_side={self.min_side} px (the crop is "
+                f"{self.img_size}x{self.img_size}; enlarging it that much scores interpolation, not the image). "
+                f"Fix: remove it or lower `min_side` of the dataset (0 accepts any size), {_SKIP_HINT}.",
+                path=path, reason="image too small")
         if not self.with_seg or info.get("seg_path") is None:
             return img, None
         path = info["seg_path"]

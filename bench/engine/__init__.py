@@ -1,4 +1,5 @@
-"""mmengine glue: checkpoint allow-list, distributed set-up."""
-from .checkpoint import load_run_checkpoint, mmengine_safe_globals
+"""mmengine glue: weights-only checkpoint loading, safe and bit-exact resume (``bench.engine.resume``),
+distributed set-up."""
+from .checkpoint import CheckpointError, load_run_checkpoint, mmengine_allow_list, mmengine_safe_globals
 
-__all__ = ["load_run_checkpoint", "mmengine_safe_globals"]
+__all__ = ["CheckpointError", "load_run_checkpoint", "mmengine_allow_list", "mmengine_safe_globals"]

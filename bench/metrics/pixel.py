@@ -21,6 +21,19 @@ space alone. Every value therefore carries its protocol:
     ``paper`` restricted to hole pixels: PSNR of the MSE over hole pixels, SSIM = mean of the Gaussian SSIM map
     over the hole pixels of the valid region, relative MAE over hole pixels.
 
+Reported PSNR is capped: :class:`PixelMetric` scores each image ``min(PSNR, psnr_max)`` (default
+:data:`PSNR_MAX` = 100 dB, i.e. an MSE floor of R²·1e-10), so an exact reconstruction (PSNR ``inf``) counts as
+100 dB instead of making the set's mean infinite, and therefore null in ``metrics.json``; the metric's ``reasons``
+then says how many images reached the cap. The pure functions below return the uncapped value (``inf``).
+
+Whether a method's output varies inside the hole is measured beside the scores (the constant-output guard):
+:func:`hole_std` is the variation of an image inside its hole (root mean over the RGB channels of each channel's
+variance over hole pixels, in uint8 levels, whatever the protocol; 0 for a flat colour). :class:`PixelMetric`
+keeps it per image for the scored output (``hole_std``) and the ground truth (``hole_std_gt``), and reports
+``constant_fill``, the fraction of images whose output varies by less than :data:`CONSTANT_FILL_LEVELS` (1 grey
+level) inside a hole where the ground truth does not: such a fill (e.g. one mean colour) says nothing about what a
+method learned, and the tables mark its row.
+
 In every protocol ``l1`` is mmagic's ``MAE(mask_key='mask', scaling=100)``: Σ|gt−pred|/255·mask /
 (Σmask·C) × 100 on the uint8 levels (the hole only), and ``mae_rel`` is EdgeConnect/PEN-Net's
 Σ|a−b| / Σ(a+b) in the protocol's colour space.
@@ -61,6 +74,12 @@ from .base import InpaintMetric, mean_of_values, to_uint8_levels
 
 # skimage.color.rgb2gray (ITU-R BT.709 luma, as skimage documents)
 GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)
+#: Per-image PSNR cap of :class:`PixelMetric` in dB (MSE floor R²·1e-10): finite for an exact reconstruction and
+#: reached only by near-exact ones (one level off in one channel of one pixel of a 256² image is 101 dB).
+PSNR_MAX = 100.0
+#: An output whose :func:`hole_std` is below this many uint8 levels is constant inside the hole (less than one grey
+#: level of variation: a flat fill), unless the ground truth is as flat there (``bench.reports`` uses the same value).
+CONSTANT_FILL_LEVELS = 1.0
 
 
 # --------------------------------------------------------------------------------------- pure functions
@@ -459,6 +478,35 @@ def relative_mae(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = N
     return _image_sums(num) / _image_sums(den)
 
 
+def hole_std(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per-image variation inside the hole of N×C×H×W images in [-1, 1]: √(mean over channels of each channel's
+    population variance over the hole pixels, ``mask > 0.5``), in uint8 levels (0..255, quantised as a saved PNG).
+
+    0 for a flat colour (whatever the colour: per channel, so a coloured fill is not mistaken for variation),
+    NaN for an empty hole. Two passes (mean, then squared deviations) in float64 (float32 on MPS): no cancellation.
+    Returns a tensor of shape (N,)."""
+    dtype = torch.float32 if x.device.type == "mps" else torch.float64
+    levels = to_uint8_levels(x.detach().to(dtype))
+    hole = (mask.detach()[:, :1] > 0.5).to(device=x.device, dtype=dtype)
+    count = hole.sum(dim=(-2, -1), keepdim=True)                                   # N×1×1×1
+    mean = (levels * hole).sum(dim=(-2, -1), keepdim=True) / count                 # N×C×1×1
+    var = (levels - mean).mul_(hole).square_().sum(dim=(-2, -1)) / count.flatten(1)   # N×C
+    return var.mean(dim=1).sqrt_()
+
+
+def constant_fill_fraction(results: list[dict], levels: float = CONSTANT_FILL_LEVELS) -> tuple[float | None, int, int]:
+    """``(fraction, constant, scored)`` of per-image results (``values`` with ``hole_std``, ``hole_std_gt``): an
+    image is constant when its output varies by less than ``levels`` inside a hole where the ground truth varies by
+    at least ``levels``; images with an undefined ``hole_std`` (empty hole) are not scored. ``fraction`` is None
+    when no image is."""
+    out = np.asarray([r["values"].get("hole_std", np.nan) for r in results], dtype=np.float64)
+    gt = np.asarray([r["values"].get("hole_std_gt", np.nan) for r in results], dtype=np.float64)
+    scored = ~np.isnan(out)
+    constant = scored & (out < levels) & ~(gt < levels)     # a flat truth (or none recorded) cannot excuse it
+    n = int(scored.sum())
+    return (float(constant.sum() / n) if n else None), int(constant.sum()), n
+
+
 # --------------------------------------------------------------------------------------------- protocols
 @dataclass(frozen=True)
 class Protocol:
@@ -561,18 +609,28 @@ class PixelMetric(InpaintMetric):
             ``raw`` (the generator output).
         precision (str): ``float32`` (default) or ``float64`` arithmetic (see :func:`pixel_values`); written
             into ``metrics.json``.
+        psnr_max (float): per-image PSNR cap in dB (default :data:`PSNR_MAX` = 100): each image scores
+            ``min(PSNR, psnr_max)``, so an exact reconstruction (PSNR ``inf``) gives ``psnr_max``, not an
+            infinite (null) set mean; ``reasons['psnr']`` counts the images at the cap. Written into metrics.json.
         collect_device, prefix: see :class:`bench.metrics.base.InpaintMetric`.
 
     Values: ``psnr`` (dB), ``ssim``, ``l1`` (mmagic masked MAE ×100), ``mae_rel`` (Σ|a−b|/Σ(a+b)).
     Per-image values are kept in each result's ``values``; the dataset value is their mean (PSNR: mean of
-    per-image PSNR, not PSNR of the pooled MSE). A perfect reconstruction has PSNR ``inf``.
+    per-image capped PSNR, not PSNR of the pooled MSE). Images whose value is undefined (NaN, e.g. an empty
+    hole under the ``hole`` protocol) are left out of that mean and counted in ``reasons``.
+
+    The constant-output guard (module docstring): per image also ``hole_std`` (the scored output's
+    :func:`hole_std`, uint8 levels) and ``hole_std_gt`` (the ground truth's), into ``per_image.csv`` and not
+    averaged; for the set ``constant_fill``, the fraction of images whose output is constant inside a hole where the
+    truth is not (:func:`constant_fill_fraction`, threshold :data:`CONSTANT_FILL_LEVELS`); ``reasons`` counts them.
     """
 
     names = ("psnr", "ssim", "l1", "mae_rel")
+    variation_names = ("hole_std", "hole_std_gt")   # per image only (the constant-output guard)
     default_prefix = "pixel"
 
     def __init__(self, protocol: str = "paper", source: str = "composite", precision: str = "float32",
-                 collect_device: str = "cpu", prefix: str | None = None) -> None:
+                 psnr_max: float = PSNR_MAX, collect_device: str = "cpu", prefix: str | None = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if protocol not in PROTOCOLS:
             raise KeyError(f"unknown pixel-metric protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
@@ -580,9 +638,12 @@ class PixelMetric(InpaintMetric):
             raise ValueError(f"source must be 'composite' or 'raw', got {source!r}")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if not (isinstance(psnr_max, (int, float)) and 0 < psnr_max < float("inf")):
+            raise ValueError(f"psnr_max must be a finite number of dB > 0, got {psnr_max!r}")
         self.protocol = PROTOCOLS[protocol]
         self.source = source
         self.precision = precision
+        self.psnr_max = float(psnr_max)
 
     def process(self, data_batch: dict, data_samples) -> None:
         pred = self._stack(data_samples, self.source)
@@ -590,33 +651,70 @@ class PixelMetric(InpaintMetric):
         gt = data_batch["img"].to(device)
         mask = data_batch["mask"].to(device)
         vals = pixel_values(pred, gt, mask, self.protocol, self.precision)
-        table = torch.stack([vals[n] for n in self.names], dim=1).cpu().tolist()
+        vals["psnr"] = vals["psnr"].clamp(max=self.psnr_max)   # inf (exact) -> the cap; NaN stays NaN
+        vals["hole_std"] = hole_std(pred, mask).to(vals["psnr"].dtype)
+        vals["hole_std_gt"] = hole_std(gt, mask).to(vals["psnr"].dtype)
+        keys = self.names + self.variation_names
+        table = torch.stack([vals[n] for n in keys], dim=1).cpu().tolist()
         for meta, row in zip(self._metas(data_batch, data_samples), table):
-            self.results.append(self._entry(meta, dict(zip(self.names, map(float, row)))))
+            self.results.append(self._entry(meta, dict(zip(keys, map(float, row)))))
 
     def compute_metrics(self, results: list) -> dict:
+        """Means of the per-image values; every rule that changed what was averaged is said in ``reasons``."""
         self.reasons = {}
         out = {}
+        n = len(results)
         for name in self.names:
+            vals = np.asarray([r["values"].get(name, np.nan) for r in results], dtype=np.float64)
+            notes = []
+            if name == "psnr":   # results resumed from an older state may hold uncapped values
+                capped = int(np.count_nonzero(vals >= self.psnr_max))
+                if capped:
+                    notes.append(f"{capped} of {n} image(s) reached the {self.psnr_max:g} dB cap (exact or "
+                                 f"near-exact reconstruction; per-image PSNR = min(PSNR, {self.psnr_max:g} dB))")
+                    results = [{**r, "values": {**r["values"], name: min(v, self.psnr_max)}}
+                               for r, v in zip(results, vals)]
             out[name], reason = mean_of_values(results, name)
+            undefined = int(np.count_nonzero(np.isnan(vals)))
             if reason:
-                self.reasons[name] = reason
+                notes.insert(0, reason)
+            elif undefined:
+                notes.append(f"{undefined} of {n} image(s) have no defined {name} (e.g. an empty hole) and are "
+                             f"left out of the mean")
+            if notes:
+                self.reasons[name] = "; ".join(notes)
+        out["constant_fill"], constant, scored = constant_fill_fraction(results)
+        if scored == 0:
+            self.reasons["constant_fill"] = "no image has a hole to measure (hole_std undefined for every image)"
+        elif constant:
+            self.reasons["constant_fill"] = (
+                f"{constant} of {scored} image(s) have a constant output inside the hole (hole_std < "
+                f"{CONSTANT_FILL_LEVELS:g} grey level where the ground truth varies): a flat fill, not a learned one")
         return out
 
     def describe(self) -> dict:
         d = super().describe()
         d.update(protocol=self.protocol.name, source=self.source, settings=asdict(self.protocol),
-                 precision=self.precision,
+                 precision=self.precision, psnr_max=self.psnr_max,
+                 psnr_rule=f"per-image PSNR = min(PSNR, {self.psnr_max:g} dB); images at the cap counted in reasons",
                  quantisation="round(clip((x+1)*127.5, 0, 255)) (uint8 levels, as a saved PNG)",
                  l1="mmagic MAE(mask_key='mask', scaling=100): sum|gt-pred|/255*mask/(sum(mask)*C)*100",
                  mae_rel="sum|a-b|/sum(a+b) (EdgeConnect/PEN-Net compare_mae)",
-                 aggregation="mean of per-image values")
+                 aggregation="mean of per-image values",
+                 hole_std="per image: sqrt(mean over RGB channels of the variance over hole pixels), uint8 levels; "
+                          "hole_std_gt: the same of the ground truth; not averaged",
+                 constant_fill=f"fraction of images with hole_std < {CONSTANT_FILL_LEVELS:g} and "
+                               f"hole_std_gt >= {CONSTANT_FILL_LEVELS:g} (a flat fill where the truth varies)")
         return d
 
 
 __all__ = [
+    "CONSTANT_FILL_LEVELS",
     "GRAY_WEIGHTS",
+    "PSNR_MAX",
+    "constant_fill_fraction",
     "differing_boxes",
+    "hole_std",
     "squared_error",
     "PRECISIONS",
     "PROTOCOLS",

@@ -8,7 +8,9 @@ mask set where all cells exist.
 
 Status: ``reproduced`` (every comparison holds on the reproduced means), ``not reproduced`` (one fails), or
 ``not run`` (a cell is missing or null). A status computed from runs that differ from the paper's protocol
-is flagged ``off_protocol`` (shown with †).
+is flagged ``off_protocol`` (shown with †). A cell whose outputs are constant in the hole (``!``) or whose
+per-image results equal another method's (``≡``) is named in ``warnings`` and in the detail: the status stands,
+but such a comparison does not show that a method learned.
 """
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ class ClaimResult:
     off_protocol: bool = False
     paper_holds: bool | None = None
     values: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
 
 
 def _label(method, variant, ablation: bool = False):
@@ -99,20 +102,24 @@ def _holds(a, b, metric) -> bool:
 
 
 def _check_on(claim, agg, mask_set):
-    """(status, detail, off_protocol, values) on one mask set."""
+    """(status, detail, off_protocol, values, warnings) on one mask set."""
     metric = claim["metric"]
     abl = claim["id"].startswith("t3")
 
     def _label_(m, v):
         return _label(m, v, abl)
 
-    vals, off, missing = {}, [], []
+    vals, off, missing, warn = {}, [], [], []
     for m, v in claim["order"]:
         cfg = best_config(agg, claim["dataset"], mask_set, m, v)
         lab = _label_(m, v)
         if cfg is None:
             missing.append(f"no run of {lab}")
             continue
+        if getattr(cfg, "constant", False):
+            warn.append(f"{lab}: outputs constant inside the hole (!)")
+        if getattr(cfg, "identical_to", None):
+            warn.append(f"{lab}: per-image results identical to {' and '.join(cfg.identical_to)}'s (≡)")
         mean = getattr(cfg, f"{metric}_mean")
         if not isnum(mean):
             why = (cfg.reasons or {}).get(metric, "null")
@@ -123,7 +130,7 @@ def _check_on(claim, agg, mask_set):
             off.append(f"{lab}: " + "; ".join(cfg.off_protocol))
     where = f"{dataset_label(claim['dataset'])}, {mask_label(mask_set)}"
     if missing:
-        return "not run", f"{where}: " + "; ".join(missing), bool(off), vals
+        return "not run", f"{where}: " + "; ".join(missing), bool(off), vals, warn
     failed = [(a, b) for a, b in _pairs(claim) if not _holds(vals[a], vals[b], metric)]
     dec = 3 if metric in ("ssim", "miou") else 2
     sym = ">" if HIGHER_BETTER.get(metric, True) else "<"
@@ -137,7 +144,9 @@ def _check_on(claim, agg, mask_set):
         detail += "; fails: " + ", ".join(f"{_label_(*a)} vs {_label_(*b)}" for a, b in failed)
     if off:
         detail += " (†: " + " | ".join(off) + ")"
-    return ("not reproduced" if failed else "reproduced"), detail, bool(off), vals
+    if warn:
+        detail += " (warning: " + "; ".join(warn) + ")"
+    return ("not reproduced" if failed else "reproduced"), detail, bool(off), vals, warn
 
 
 def paper_holds(claim) -> bool | None:
@@ -173,9 +182,10 @@ def check_claims(agg, claims=CLAIMS) -> list:
             status = "reproduced" if all(r[1] == "reproduced" for r in ran) else "not reproduced"
             out.append(ClaimResult(c["id"], c["text"], c["source"], status,
                                    " / ".join(r[2] for r in ran) + " (the paper does not state the mask set)",
-                                   any(r[3] for r in ran), paper_holds(c)))
+                                   any(r[3] for r in ran), paper_holds(c),
+                                   warnings=[w for r in ran for w in r[5]]))
             continue
-        status, detail, off, vals = _check_on(c, agg, c["mask_set"])
+        status, detail, off, vals, warn = _check_on(c, agg, c["mask_set"])
         out.append(ClaimResult(c["id"], c["text"], c["source"], status, detail, off, paper_holds(c),
-                               {f"{m}/{v}": x for (m, v), x in vals.items()}))
+                               {f"{m}/{v}": x for (m, v), x in vals.items()}, warn))
     return out

@@ -18,10 +18,14 @@ from bench.io import atomic_write_text
 from bench.reports import paper_numbers as paper
 from bench.reports.aggregate import aggregate
 from bench.reports.claims import check_claims
-from bench.reports.runs import collect_runs, dataset_label, dataset_rank, mask_rank, method_rank
-from bench.reports.tables import (Table, build_tables, html_page, to_html_fragment, to_markdown, write_tables)
+from bench.reports.runs import (CONSTANT_FILL_LEVELS, CONSTANT_ROW_FRACTION, collect_runs, dataset_label,
+                                dataset_rank, mask_label, mask_rank, method_rank)
+from bench.reports.tables import (MARK_CONSTANT, MARK_IDENTICAL, Table, build_tables, html_page, to_html_fragment,
+                                  to_markdown, write_tables)
 
 STATUS_ICON = {"reproduced": "✅", "not reproduced": "❌", "not run": "⏳"}
+#: Methods whose fill is one colour by design (references): still marked, with the reason said.
+FLAT_BY_DESIGN = {"meanfill": "by construction: the reference the guard must flag"}
 
 
 def _short(sha) -> str:
@@ -81,6 +85,28 @@ def environment(rs) -> dict:
             "git": sorted(gits), "wall_time_s": total}
 
 
+def guard_warnings(agg) -> tuple[list, list]:
+    """The constant-output guard in words: ``(constant rows, identical pairs)``, one line each, from the
+    aggregated configurations (``constant``, ``constant_fill``, ``identical_to``)."""
+    constant, identical = [], []
+    if agg is None or agg.empty or "constant" not in agg.columns:
+        return constant, identical
+    seen = set()
+    for r in agg.itertuples():
+        where = f"{dataset_label(r.dataset)}, {mask_label(r.mask_set)}"
+        config = f"{r.preset}, protocol {r.protocol}, N={int(r.n)}"
+        if r.constant:
+            why = FLAT_BY_DESIGN.get(r.method)
+            constant.append(f"{where}: **{r.label}** ({config}): {r.constant_fill:.0%} of the images"
+                            + (f" ({why})" if why else ""))
+        for other in r.identical_to or []:
+            pair = (r.dataset, r.mask_set, frozenset((r.label, other)))
+            if pair not in seen:
+                seen.add(pair)
+                identical.append(f"{where}: **{r.label}** ≡ **{other}**")
+    return constant, identical
+
+
 def build_blocks(results_root, out_dir, figures: bool = True) -> list:
     rs = collect_runs(results_root)
     agg = aggregate(rs.frame)
@@ -100,6 +126,7 @@ def build_blocks(results_root, out_dir, figures: bool = True) -> list:
                    f"the paper's values stored in `bench/reports/paper_numbers.py`."))
     counts = {s: sum(c.status == s for c in claims) for s in STATUS_ICON}
     off = sum(c.off_protocol and c.status != "not run" for c in claims)
+    constant, identical = guard_warnings(agg)
     b.append(("h2", "Summary"))
     b.append(("ul", [f"claims checked: {len(claims)} — reproduced {counts['reproduced']}, not reproduced "
                      f"{counts['not reproduced']}, not run {counts['not run']}"
@@ -108,11 +135,15 @@ def build_blocks(results_root, out_dir, figures: bool = True) -> list:
                      + (", ".join(dataset_label(d) for d in sorted(set(rs.frame.dataset), key=dataset_rank))
                         if not rs.empty else "none"),
                      "paper protocol: preset `paper`, protocol `paper`, Outdoor Scenes N=300, Cityscapes N=500; "
-                     "other runs are marked † wherever they stand beside a paper value"]))
+                     "other runs are marked † wherever they stand beside a paper value"]
+              + ([f"⚠️ constant-output guard: {len(constant)} row(s) with outputs constant inside the hole "
+                  f"({MARK_CONSTANT}), {len(identical)} pair(s) of rows with identical per-image results "
+                  f"({MARK_IDENTICAL}); see Tables"] if constant or identical else [])))
     b.append(("h2", "Claims of the paper"))
     items = []
     for c in claims:
         mark = " †" if c.off_protocol and c.status != "not run" else ""
+        mark += " ⚠️" if c.warnings and c.status != "not run" else ""
         items.append(f"{STATUS_ICON[c.status]} **{c.status}**{mark} — {c.text} [{c.source}]. {c.detail}")
     b.append(("ul", items))
     b.append(("p", "† computed from runs that differ from the paper's protocol (preset, protocol or N); "
@@ -136,6 +167,18 @@ def build_blocks(results_root, out_dir, figures: bool = True) -> list:
         b.append(("ul", list(rs.problems)))
 
     b.append(("h2", "Tables"))
+    if constant:
+        b.append(("p", f"⚠️ **Warning: outputs constant inside the hole** (marked {MARK_CONSTANT} beside the "
+                       f"numbers of Tables 1 and 3). In more than {CONSTANT_ROW_FRACTION:.0%} of their images these "
+                       f"rows filled the hole with one flat colour (varying by less than {CONSTANT_FILL_LEVELS:g} "
+                       "grey level where the ground truth varies): their numbers score a flat fill and do not show "
+                       "that the method learned."))
+        b.append(("ul", constant))
+    if identical:
+        b.append(("p", f"⚠️ **Warning: identical per-image results** (marked {MARK_IDENTICAL} beside the numbers "
+                       "of Tables 1 and 3). These rows have the same PSNR, SSIM and L1 for every image: they scored "
+                       "the same outputs, so at least one of them is not the method its name says."))
+        b.append(("ul", identical))
     for t in tables:
         b.append(("table", t))
     b.append(("h3", "User study (Sec. 4.4): the paper's claim, not run"))
@@ -258,4 +301,4 @@ def write_report(results_root, out_dir, figures: bool = True) -> Path:
     return path
 
 
-__all__ = ["Table", "build_blocks", "render_html", "render_markdown", "runs_table", "write_report"]
+__all__ = ["Table", "build_blocks", "guard_warnings", "render_html", "render_markdown", "runs_table", "write_report"]

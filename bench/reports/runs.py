@@ -2,10 +2,16 @@
 values and the sample files the figures need.
 
 A ``metrics.json`` that cannot be read is listed in ``RunSet.problems`` (and in the report), never fatal.
+
+The constant-output guard reads two things per row: ``constant_fill`` (``PixelMetric``'s fraction of images whose
+output is one flat colour inside the hole; NaN when not measured) and ``per_image_sig`` (a fingerprint of the
+per-image PSNR/SSIM/L1 in ``per_image.csv``: two rows with the same one scored the same outputs).
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +29,13 @@ METRIC_LABELS = {"psnr": "PSNR", "ssim": "SSIM", "l1": "L1", "mae_rel": "MAE", "
 DECIMALS = {"psnr": 2, "ssim": 3, "l1": 4, "mae_rel": 4, "lpips": 3, "fid": 2, "kid_mean": 4, "kid_std": 4,
             "miou": 3, "miou_hole": 3}
 CONFIG_KEYS = ("dataset", "mask_set", "method", "variant", "preset", "protocol", "n")
+#: = ``bench.metrics.pixel.CONSTANT_FILL_LEVELS`` (not imported: the reports load no torch): an output varying by
+#: less than this many grey levels inside the hole is constant.
+CONSTANT_FILL_LEVELS = 1.0
+#: A row whose outputs are constant in more than this fraction of its images is marked constant.
+CONSTANT_ROW_FRACTION = 0.5
+#: The per-image columns whose values, image by image, decide whether two rows scored identical outputs.
+IDENTITY_COLUMNS = ("psnr", "ssim", "l1")
 
 
 def arrow(metric: str) -> str:
@@ -84,6 +97,7 @@ class RunSet:
 def collect_runs(results_root: str | Path) -> RunSet:
     root = Path(results_root)
     rows, docs, problems = [], {}, []
+    per_image: dict = {}
     for path in find_metrics(root) if root.exists() else []:
         try:
             doc = load_metrics(path)
@@ -121,6 +135,11 @@ def collect_runs(results_root: str | Path) -> RunSet:
                 row["miou"] /= 100.0
             if row["miou_hole"] == row["miou_hole"] and row["miou_hole"] > 1.0:
                 row["miou_hole"] /= 100.0
+            cf = metrics.get("constant_fill")
+            row["constant_fill"] = float(cf) if isinstance(cf, (int, float)) and not isinstance(cf, bool) else math.nan
+            if row["run_dir"] not in per_image:
+                per_image[row["run_dir"]] = read_per_image(row["run_dir"])
+            row["per_image_sig"] = per_image_signature(per_image[row["run_dir"]], mask_name)
             rows.append(row)
     frame = pd.DataFrame(rows)
     return RunSet(root=root, frame=frame, documents=docs, problems=problems)
@@ -147,6 +166,27 @@ def read_per_image(run_dir: str | Path) -> pd.DataFrame:
         return pd.read_csv(p)
     except (pd.errors.EmptyDataError, pd.errors.ParserError):
         return pd.DataFrame()
+
+
+def per_image_signature(per_image: pd.DataFrame, mask_set: str) -> str | None:
+    """Fingerprint of one mask set's per-image results: sha256 over every image (index, file name) and its
+    :data:`IDENTITY_COLUMNS` (10 significant digits), so two runs that scored the same outputs of the same images
+    share it and runs of other images never do. None without per-image values."""
+    if per_image is None or per_image.empty or "index" not in per_image.columns:
+        return None
+    df = per_image[per_image["mask_set"].astype(str) == str(mask_set)] if "mask_set" in per_image.columns \
+        else per_image
+    cols = [c for c in IDENTITY_COLUMNS if c in df.columns]
+    if df.empty or not cols:
+        return None
+    df = df.sort_values("index", kind="stable")
+    files = (df["file"].astype(str).map(lambda f: Path(f).name) if "file" in df.columns
+             else pd.Series([""] * len(df), index=df.index))
+    h = hashlib.sha256(",".join(cols).encode())
+    values = df[cols].apply(pd.to_numeric, errors="coerce")
+    for idx, name, vals in zip(df["index"], files, values.itertuples(index=False)):
+        h.update(f"\n{idx}|{name}|".encode() + "|".join(f"{float(v):.10g}" for v in vals).encode())
+    return h.hexdigest()
 
 
 def sample_indices(run_dir: str | Path, mask_set: str, suffix: str = "output.png") -> set[int]:

@@ -9,6 +9,14 @@ Marks (each table's footnotes say which cells and why):
 * ``¶`` the metric is null in some of the row's runs (mean over the others).
 * ``#`` the row's runs were scored on different mask sets (different sha256).
 * ``§`` the paper does not state the mask set (Tables 2 and 3).
+* ``!`` beside a row's reproduced numbers: its outputs are one flat colour inside the hole in more than half of
+  the images (``constant_fill`` of ``PixelMetric``): the numbers score a flat fill, not a learned one.
+* ``≡`` beside a row's reproduced numbers: its per-image PSNR/SSIM/L1 equal, image by image, those of another
+  method's row (named in the footnote): both rows scored the same outputs.
+
+The last two are the constant-output guard: a method that did not learn must not pass for one that did. They mark
+the image-quality numbers of Tables 1 and 3; Table 2's mIoU scores the predicted segmentation, which neither
+measure looks at.
 """
 from __future__ import annotations
 
@@ -21,12 +29,20 @@ import pandas as pd
 from bench.io import atomic_write_text
 from bench.reports import paper_numbers as paper
 from bench.reports.aggregate import aggregate, isnum
-from bench.reports.runs import (DECIMALS, HIGHER_BETTER, METRIC_LABELS, RunSet, arrow, collect_runs, dataset_label,
+from bench.reports.runs import (CONSTANT_FILL_LEVELS, CONSTANT_ROW_FRACTION, DECIMALS, HIGHER_BETTER,
+                                IDENTITY_COLUMNS, METRIC_LABELS, RunSet, arrow, collect_runs, dataset_label,
                                 dataset_rank, mask_label, mask_rank, method_label, method_rank)
 
 FORMATS = ("md", "tex", "csv", "html")
 PAPER_DECIMALS = 2
 MARK_OFF, MARK_NULL, MARK_PARTIAL, MARK_MASKS, MARK_UNSTATED = "†", "‡", "¶", "#", "§"
+MARK_CONSTANT, MARK_IDENTICAL = "!", "≡"
+MARK_ORDER = (MARK_OFF, MARK_NULL, MARK_PARTIAL, MARK_MASKS, MARK_UNSTATED, MARK_CONSTANT, MARK_IDENTICAL)
+CONSTANT_NOTE = (f"outputs constant inside the hole (one flat colour, varying by less than {CONSTANT_FILL_LEVELS:g} "
+                 f"grey level where the ground truth varies) in more than {CONSTANT_ROW_FRACTION:.0%} of the "
+                 "images: these numbers score a flat fill, not a learned one")
+IDENTICAL_NOTE = ("per-image results (" + "/".join(METRIC_LABELS[c] for c in IDENTITY_COLUMNS)
+                  + " of every image) identical to another method's row: both rows scored the same outputs")
 NOT_RUN = "not run"
 
 
@@ -80,7 +96,7 @@ class _Notes:
         return mark
 
     def lines(self) -> list:
-        order = [MARK_OFF, MARK_NULL, MARK_PARTIAL, MARK_MASKS, MARK_UNSTATED]
+        order = MARK_ORDER
         items = sorted(self._items.items(), key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order else 9))
         out = []
         for (mark, reason), where in items:
@@ -154,6 +170,28 @@ def _row_marks(row, notes: _Notes, where: str, has_paper: bool) -> str:
     return marks
 
 
+def _guard_marks(row, notes: _Notes, where: str) -> str:
+    """``!`` (constant outputs) and ``≡`` (per-image results identical to another row's) for a row's numbers."""
+    if row is None:
+        return ""
+    marks = ""
+    if getattr(row, "constant", False):
+        marks += notes.add(MARK_CONSTANT, CONSTANT_NOTE, f"{where} ({row.constant_fill:.0%} of images)")
+    others = list(getattr(row, "identical_to", None) or [])
+    if others:
+        marks += notes.add(MARK_IDENTICAL, IDENTICAL_NOTE, f"{where} ≡ {' and '.join(others)}")
+    return marks
+
+
+def _mark_numbers(cells: dict, marks: str) -> None:
+    """Append the guard's marks to every reproduced number of a row (not to '–' or 'not run')."""
+    if not marks:
+        return
+    for key, cell in cells.items():
+        if key.endswith("_repr") and isinstance(cell, Cell) and cell.text not in ("–", NOT_RUN):
+            cell.marks += marks
+
+
 def _bold_best(group: Group, metrics, paper_too: bool = True) -> None:
     """Bold the best reproduced value (and the best paper value) per metric column in a group."""
     for metric in metrics:
@@ -183,11 +221,15 @@ def _tidy(table: str, dataset, mask_set, method, variant, label, row, rec) -> di
     base = {"table": table, "dataset": dataset, "mask_set": mask_set, "method": method, "variant": variant,
             "label": label}
     if row is not None:
+        cf = getattr(row, "constant_fill", None)
         base.update(preset=row.preset, protocol=row.protocol, n=int(row.n), runs=int(row.runs),
                     seeds=" ".join(str(s) for s in row.seeds), comparable=not row.off_protocol,
-                    off_protocol="; ".join(row.off_protocol))
+                    off_protocol="; ".join(row.off_protocol), constant_fill=float(cf) if isnum(cf) else None,
+                    constant_output=bool(getattr(row, "constant", False)),
+                    identical_to="; ".join(getattr(row, "identical_to", None) or []))
     else:
-        base.update(preset=None, protocol=None, n=None, runs=0, seeds="", comparable=None, off_protocol="")
+        base.update(preset=None, protocol=None, n=None, runs=0, seeds="", comparable=None, off_protocol="",
+                    constant_fill=None, constant_output=None, identical_to="")
     base.update(rec)
     return base
 
@@ -243,6 +285,7 @@ def build_table1(agg: pd.DataFrame, include_unrun: bool = True) -> Table:
                 cells.update(c)
                 cells[f"_{k}_mean"] = rec["mean"]
                 records.append(_tidy("table1", ds, ms, m, v, label, row, rec))
+            _mark_numbers(cells, _guard_marks(row, notes, where))
             cells["method"] = Cell(label, marks=_row_marks(row, notes, where, has_paper))
             cells.update(_config_columns(row))
             grp.rows.append(cells)
@@ -350,6 +393,7 @@ def build_table3(agg: pd.DataFrame, include_unrun: bool = True) -> Table:
                 cells.update(c)
                 cells[f"_{k}_mean"] = rec["mean"]
                 records.append(_tidy("table3", ds, ms, "swap", v, label, row, rec))
+            _mark_numbers(cells, _guard_marks(row, notes, where))
             cells["method"] = Cell(label, marks=_row_marks(row, notes, where, has_paper))
             cells.update(_config_columns(row))
             grp.rows.append(cells)
@@ -399,7 +443,7 @@ _TEX = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", 
         "↑": r"$\uparrow$", "↓": r"$\downarrow$", "†": r"\textsuperscript{\dag}",
         "‡": r"\textsuperscript{\ddag}",
         "§": r"\textsuperscript{\S}", "¶": r"\textsuperscript{\P}", "–": "--", "—": "---", "✓": r"\checkmark{}",
-        "✗": r"$\times$", "×": r"$\times$", "≠": r"$\neq$"}
+        "✗": r"$\times$", "×": r"$\times$", "≠": r"$\neq$", "≡": r"$\equiv$"}
 
 
 def tex_escape(s: str) -> str:
@@ -409,6 +453,10 @@ def tex_escape(s: str) -> str:
 def _tex_mark(mark: str) -> str:
     if mark == MARK_MASKS:
         return r"\textsuperscript{\#}"
+    if mark == MARK_CONSTANT:
+        return r"\textsuperscript{!}"
+    if mark == MARK_IDENTICAL:
+        return r"\textsuperscript{$\equiv$}"
     return tex_escape(mark)
 
 

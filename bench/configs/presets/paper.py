@@ -6,6 +6,8 @@ num_workers = 4
 train_iters = 300_000           # methods override with their official schedules
 checkpoint_interval = 5_000
 log_interval = 100
+console_log = "progress"        # tqdm bar + losses on the console, mmengine's full log in the run's log file;
+                                # "mmengine": mmengine's own console output (environment dump, config, hooks)
 max_train_images = None         # whole training split
 max_test_images = None          # whole test split (OST300: 300, Cityscapes val: 500)
 eval_batch_size = 16
