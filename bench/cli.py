@@ -63,7 +63,7 @@ def _run_options(f):
         click.option("--method", "-m", required=True, help="registered method (see `bench methods`)"),
         click.option("--dataset", "-d", default="toy", show_default=True, help="dataset (see `bench datasets`)"),
         click.option("--variant", default=None, help="method variant (e.g. swap: base|att|swap|full)"),
-        click.option("--preset", type=click.Choice(["smoke", "paper"]), default="smoke", show_default=True),
+        click.option("--preset", type=click.Choice(["smoke", "demo", "cpu", "paper"]), default="smoke", show_default=True),
         click.option("--seed", type=int, default=0, show_default=True),
         click.option("--data-root", type=click.Path(file_okay=False), default=None,
                      help="datasets root [env BENCH_DATA_ROOT, default data/]"),
@@ -317,7 +317,7 @@ def masks_show(directory, out):
 @masks.command("export")
 @click.option("--dataset", "-d", default="toy", show_default=True)
 @click.option("--masks", "mask_set", default="center", show_default=True, help="one mask set")
-@click.option("--preset", type=click.Choice(["smoke", "paper"]), default="paper", show_default=True)
+@click.option("--preset", type=click.Choice(["smoke", "demo", "cpu", "paper"]), default="paper", show_default=True)
 @click.option("--data-root", type=click.Path(file_okay=False), default=None)
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 def masks_export(dataset, mask_set, preset, data_root, out):
@@ -359,7 +359,7 @@ def table(results_root, out, formats):
 
 @main.command()
 @click.option("--dataset", "-d", default="toy", show_default=True)
-@click.option("--preset", type=click.Choice(["smoke", "paper"]), default="smoke", show_default=True)
+@click.option("--preset", type=click.Choice(["smoke", "demo", "cpu", "paper"]), default="smoke", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--masks", "mask_sets", default="center,irregular", show_default=True, help=MASKS_HELP)
 @click.option("--data-root", type=click.Path(file_okay=False), default=None)
@@ -391,8 +391,11 @@ def ablation(dataset, preset, seed, mask_sets, data_root, results_root, out, cfg
 @click.option("--results", "results_root", type=click.Path(file_okay=False), default=None)
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True)
 @click.option("--data-root", type=click.Path(file_okay=False), default=None)
-def demo(method_names, results_root, out, data_root):
-    """The whole pipeline on the embedded toy dataset: train every method (smoke), evaluate, tables.
+@click.option("--jobs", type=int, default=2, show_default=True, help="runs in parallel (processes, one thread each)")
+@click.option("--cfg-options", multiple=True, metavar="KEY=VALUE", help="override config values")
+def demo(method_names, results_root, out, data_root, jobs, cfg_options):
+    """The whole pipeline on the embedded toy dataset: train every method (preset demo), evaluate, tables, and
+    the check that each learned method fills better than the mean colour.
 
     \b
     Example:
@@ -400,7 +403,45 @@ def demo(method_names, results_root, out, data_root):
     """
     from bench.demo import run_demo
 
-    run_demo(_split(method_names) or None, results_root, out, data_root, echo=click.echo)
+    run_demo(_split(method_names) or None, results_root, out, data_root, jobs, cfg_options, echo=click.echo)
+
+
+@main.command()
+@click.option("--jobs", type=int, default=2, show_default=True, help="runs in parallel (processes, one thread each)")
+@click.option("--seeds", default="0,1,2", show_default=True, help="comma-separated seeds of the learned methods")
+@click.option("--methods", "method_names", default=None,
+              help="comma-separated subset, e.g. gatedconv,swap-full (default: the whole study)")
+@click.option("--results", "results_root", type=click.Path(file_okay=False), default="results/study",
+              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="reports/study", show_default=True)
+@click.option("--data-root", type=click.Path(file_okay=False), default=None)
+@click.option("--cfg-options", multiple=True, metavar="KEY=VALUE", help="override config values (a new study)")
+@click.option("--reports-only", is_flag=True, help="only rewrite the tables, verdicts and report of the runs found")
+@click.option("--snapshot", type=click.Path(file_okay=False), default=None,
+              help="also write the small copy kept in the repository (e.g. docs/study)")
+def study(jobs, seeds, method_names, results_root, out, data_root, cfg_options, reports_only, snapshot):
+    """The CPU reproduction study on the toy dataset (preset cpu): every learned method and SWAP variant with
+    3 seeds, Telea and mean fill; then tables, toy-proxy verdicts (PROXY.md) and REPORT.md. Resumable: run it
+    again after a kill and it continues; finished runs are reused.
+
+    \b
+    Example:
+      bench study --jobs 2                  # about 70-90 min on 2 CPU cores
+      bench study --reports-only --snapshot docs/study
+    """
+    from bench.study import run_study, write_snapshot, write_study_reports
+
+    if reports_only:
+        click.echo(f"wrote {write_study_reports(results_root, out)}")
+        if snapshot:
+            click.echo(f"wrote {write_snapshot(results_root, out, snapshot)}")
+        return
+    try:
+        seed_list = tuple(int(s) for s in _split(seeds))
+    except ValueError as e:
+        raise click.BadParameter(f"--seeds takes integers, e.g. 0,1,2 ({e})") from e
+    run_study(results_root, out, jobs, seed_list, _split(method_names) or None, data_root, cfg_options, snapshot,
+              echo=click.echo)
 
 
 @main.command()

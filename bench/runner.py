@@ -23,7 +23,7 @@ from mmengine.config import Config, ConfigDict
 from bench.registry import METHODS, MethodSpec, register_all_modules
 
 CONFIG_ROOT = Path(__file__).parent / "configs"
-PRESETS = ("smoke", "paper")
+PRESETS = ("smoke", "demo", "cpu", "paper")
 
 
 class RunError(RuntimeError):
@@ -86,13 +86,19 @@ def compose_config(method: str, dataset: str, preset: str = "smoke", variant: st
                    seed: int = 0) -> Config:
     """Merge preset, dataset and method configs into one run config (see module docstring)."""
     spec = get_method(method)
+    method_preset = Config.fromfile(str(preset_config_path(preset))).get("method_configs") or preset
     try:
-        method_path = spec.config_path(variant, preset)
+        method_path = spec.config_path(variant, method_preset)
     except (KeyError, FileNotFoundError) as e:
         raise RunError(str(e.args[0] if e.args else e)) from None
     cfg = Config.fromfile(str(preset_config_path(preset)))
     cfg.merge_from_dict(Config.fromfile(str(dataset_config_path(dataset))).to_dict())
     cfg.merge_from_dict(Config.fromfile(str(method_path)).to_dict())
+    overrides = cfg.get("preset_overrides")
+    if overrides:  # the preset's budget rule wins over the method's own schedule (see presets/cpu.py)
+        cfg.merge_from_dict(dict(overrides))
+        cfg.notes = [*(cfg.get("notes") or []), f"{preset} preset: " + ", ".join(
+            f"{k}={v}" for k, v in dict(overrides).items()) + " for every method (the preset's budget rule)"]
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
 
@@ -230,7 +236,7 @@ def build_runner_config(cfg: Config, work_dir: Path, launcher: str = "none", res
             logger=dict(type="LoggerHook", interval=int(cfg.log_interval), log_metric_by_epoch=False),
             param_scheduler=dict(type="ParamSchedulerHook"),
             checkpoint=dict(type="CheckpointHook", interval=int(cfg.checkpoint_interval), by_epoch=False,
-                            max_keep_ckpts=2, save_last=True),
+                            max_keep_ckpts=int(cfg.get("max_keep_ckpts", 2)), save_last=True),
             sampler_seed=dict(type="DistSamplerSeedHook"),
         ),
         log_processor=dict(by_epoch=False, window_size=int(cfg.log_interval)),

@@ -338,7 +338,8 @@ class ToyScenesDataset(InpaintDataset):
     """Procedural outdoor scenes with the 8 OST classes (what ``bench demo`` runs on; no download).
 
     Args:
-        num_images (int | None): number of scenes; default 1000 for train, 100 for test. With
+        num_images (int | None): number of scenes. ``None`` (default): ``max_samples`` when set (the scenes
+            are procedural, so a preset may ask for any number), else 1000 for train, 100 for test. With
             ``max_samples`` only the first ``max_samples`` scenes are rendered.
         scene_size (int | None): side of the rendered scenes; default ``img_size`` (so no resize).
         scene_seed (int): seed of the scenes (independent of ``seed``, which drives masks / crops, so
@@ -363,8 +364,8 @@ toy/                                  (generated on first use; nothing to downlo
 
     def __init__(self, data_root="data/toy", *, num_images: int | None = None, scene_size: int | None = None,
                  scene_seed: int = 0, cache: bool = True, img_size: int = 256, split: str = "train", **kwargs):
-        self.num_images = int(num_images) if num_images is not None else DEFAULT_COUNTS.get(split, 100)
-        if self.num_images < 1:
+        self.num_images = int(num_images) if num_images is not None else None
+        if self.num_images is not None and self.num_images < 1:
             raise ValueError(f"toy dataset: num_images must be >= 1, got {num_images}")
         self.scene_size = int(scene_size or img_size)
         self.scene_seed = int(scene_seed)
@@ -397,7 +398,10 @@ toy/                                  (generated on first use; nothing to downlo
 
     def load_data_list(self) -> list[dict]:
         # max_samples keeps the first N (sorted = index order): only those are rendered
-        n = min(self.num_images, self.max_samples or self.num_images)
+        if self.num_images is None:
+            n = self.max_samples or DEFAULT_COUNTS.get(self.split, 100)
+        else:
+            n = min(self.num_images, self.max_samples or self.num_images)
         if self.cache:
             self.generate(n)
         items = []

@@ -7,9 +7,9 @@ num_classes = 8                 # 0 background, 1 sky, 2 water, 3 grass, 4 mount
 center_hole_ratio = 0.5         # centre hole 128 of 256, as for OST
 train_dataset = dict(
     type="toy", data_root="data/toy", split="train", img_size=256,
-    num_images=1000, scene_seed=0, cache=True,
+    num_images=None, scene_seed=0, cache=True,      # None: max_train_images scenes (default 1000)
     crop="random", flip=True)
 test_dataset = dict(
     type="toy", data_root="data/toy", split="test", img_size=256,
-    num_images=100, scene_seed=0, cache=True,
+    num_images=None, scene_seed=0, cache=True,      # None: max_test_images scenes (default 100)
     crop="center", flip=False)
