@@ -388,7 +388,8 @@ def ablation(dataset, preset, seed, mask_sets, data_root, results_root, out, cfg
 
 @main.command()
 @click.option("--methods", "method_names", default=None, help="comma-separated subset (default: every method)")
-@click.option("--results", "results_root", type=click.Path(file_okay=False), default=None)
+@click.option("--results", "results_root", type=click.Path(file_okay=False), default=None,
+              help="results root [default: results/demo]")
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True)
 @click.option("--data-root", type=click.Path(file_okay=False), default=None)
 @click.option("--jobs", type=int, default=2, show_default=True, help="runs in parallel (processes, one thread each)")

@@ -61,7 +61,7 @@ def run_demo(methods=None, results_root=None, out_dir="reports", data_root=None,
     from bench.study import run_plan
 
     t0 = time.time()
-    root = Path(results_root) if results_root else default_results_root()
+    root = Path(results_root) if results_root else default_results_root() / "demo"  # its own tables and report
     state = run_plan(demo_plan(methods), root, jobs, DEMO_PRESET, data_root, cfg_options, echo)
     if state.get("failed"):
         raise RuntimeError(f"demo runs failed: {', '.join(state['failed'])} (logs under {root / 'logs'})")
