@@ -96,14 +96,14 @@ def is_done(run_dir: Path, expected_iters: int | None) -> bool:
     return expected_iters is None or int((doc.get("train") or {}).get("iterations") or 0) >= expected_iters
 
 
-def prepare_data(data_root=None, preset: str = PRESET) -> None:
+def prepare_data(data_root=None, preset: str = PRESET, cfg_options: dict | None = None) -> None:
     """Render the toy scenes and make the mask sets once, before parallel runs start."""
     from bench.api import resolve_mask_sets
     from bench.registry import DATASETS, register_all_modules
     from bench.runner import compose_config
 
     register_all_modules()
-    cfg = compose_config("meanfill", DATASET, preset, data_root=data_root)
+    cfg = compose_config("meanfill", DATASET, preset, cfg_options=cfg_options, data_root=data_root)
     for key in ("train_dataset", "test_dataset"):
         DATASETS.build(cfg[key].to_dict()).full_init()
     resolve_mask_sets(cfg, MASK_SETS)
@@ -135,7 +135,7 @@ def run_plan(plan, results_root, jobs: int = 2, preset: str = PRESET, data_root=
             atomic_write_json(state_path, state)
 
     echo(f"{preset}: preparing the toy data and mask sets")
-    prepare_data(data_root, preset)
+    prepare_data(data_root, preset, opts)
     todo = []
     for r in plan:
         cfg = compose_config(r.method, DATASET, preset, r.variant, opts, data_root, r.seed)
