@@ -46,7 +46,6 @@ from bench.runner import build_model, compose_config
 from masks.generators import center_mask, freeform_mask
 
 
-
 @pytest.fixture(autouse=True)
 def _one_thread():
     """One torch thread (the budget above was measured so); restored for the rest of the suite."""
