@@ -72,14 +72,6 @@ def study_plan(seeds=SEEDS, methods=None) -> list[StudyRun]:
     return sorted(runs, key=lambda r: (order[(r.method, r.variant)], r.seed))
 
 
-def run_folder(run: StudyRun, results_root: Path, data_root=None, cfg_options: dict | None = None,
-               preset: str = PRESET) -> Path:
-    from bench.runner import compose_config, run_dir_for
-
-    cfg = compose_config(run.method, DATASET, preset, run.variant, cfg_options, data_root, run.seed)
-    return run_dir_for(cfg, results_root)
-
-
 def is_done(run_dir: Path, expected_iters: int | None) -> bool:
     """A run is done when its ``metrics.json`` holds every mask set and, for a learned method, the full budget."""
     from bench.results import ResultsError, load_metrics
@@ -116,7 +108,7 @@ def run_plan(plan, results_root, jobs: int = 2, preset: str = PRESET, data_root=
     ``results_root/<preset>.json`` records each session (start, wall time, what ran or was reused); the total
     wall time is the sum of the sessions. Ctrl-C stops the children; running again continues."""
     from bench.registry import METHODS
-    from bench.runner import compose_config, parse_cfg_options
+    from bench.runner import compose_config, parse_cfg_options, run_dir_for
 
     results_root = Path(results_root)
     results_root.mkdir(parents=True, exist_ok=True)
@@ -140,7 +132,7 @@ def run_plan(plan, results_root, jobs: int = 2, preset: str = PRESET, data_root=
     for r in plan:
         cfg = compose_config(r.method, DATASET, preset, r.variant, opts, data_root, r.seed)
         iters = int(cfg.train_iters) if METHODS[r.method].trainable else None
-        if is_done(run_folder(r, results_root, data_root, opts, preset), iters):
+        if is_done(run_dir_for(cfg, results_root), iters):
             session["runs"][r.name] = "reused"
         else:
             todo.append(r)
